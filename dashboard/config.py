@@ -1,0 +1,104 @@
+"""Every knob of the product, in one place, each with its description.
+
+Values come from environment variables prefixed ``DASHBOARD_`` (for example
+``DASHBOARD_DATABASE_URL``) or a ``.env`` file in the working directory.
+``docs/configuration.md`` lists them; a test keeps that page complete.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DASHBOARD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'dashboard.sqlite3'}",
+        description="SQLAlchemy URL of the database. SQLite is the embedded default; "
+        "production uses PostgreSQL with PostGIS, e.g. postgresql+psycopg://user@host/db.",
+    )
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Folder for run-time files: the SQLite database, the inbox, processed files.",
+    )
+    inbox_dir: Path | None = Field(
+        default=None,
+        description="Folder watched for incoming feed files, one sub-folder per kind "
+        "(inbox/pings/, inbox/indicators/, ...). Defaults to <var_dir>/inbox.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="Time zone in which times are shown and days are cut."
+    )
+    language: str = Field(
+        default="zh", description="Default UI language: 'zh' (Simplified Chinese) or 'en'."
+    )
+    district_code: str = Field(
+        default="310104", description="Code of the district the screen shows (Xuhui: 310104)."
+    )
+    demo: bool = Field(
+        default=True,
+        description="Demo mode: build the demo district when the database is empty and let "
+        "the simulator write upstream files into the inbox.",
+    )
+    demo_seed: int = Field(default=20200301, description="Seed of the demo district builder.")
+    simulator_interval_s: int = Field(
+        default=30, description="Seconds between two rounds of simulated upstream files."
+    )
+    ingest_interval_s: int = Field(
+        default=15, description="Seconds between two scans of the inbox."
+    )
+    refresh_interval_s: int = Field(
+        default=5,
+        description="Seconds between two ticks of the screen's cheap data-version check.",
+    )
+    run_scheduler_in_web: bool = Field(
+        default=False,
+        description="Run the scheduler inside the web process (make run does; production "
+        "runs `python -m dashboard scheduler` beside gunicorn workers that run none).",
+    )
+    scheduler_lease_s: int = Field(
+        default=30,
+        description="Seconds a scheduler's database lock lasts without renewal; a second "
+        "scheduler waits until the lock is free or this long after the holder stopped renewing.",
+    )
+    scheduler_misfire_grace_s: int = Field(
+        default=60, description="Seconds a late job may still start (APScheduler misfire grace)."
+    )
+    job_runs_keep_days: int = Field(default=30, description="Days of job-run history kept.")
+    host: str = Field(default="127.0.0.1", description="Address the development server binds.")
+    port: int = Field(default=8050, description="Port of the development server.")
+    dataset_expected_interval_s: dict[str, int] = Field(
+        default={
+            "areas": 86400 * 365,
+            "pings": 300,
+            "indicators": 86400,
+            "enterprises": 3600,
+            "shops": 3600,
+            "sites": 3600,
+            "station_flows": 3600,
+            "station_bookings": 3600,
+        },
+        description="Expected seconds between two updates of each dataset; a dataset older "
+        "than twice this is reported late on /ops, the health API and the screen's header.",
+    )
+
+    @property
+    def inbox(self) -> Path:
+        return self.inbox_dir or self.var_dir / "inbox"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
