@@ -1,0 +1,53 @@
+"""Data versions: the scheduler writes, the web reads, and one cheap query tells what changed.
+
+Every write to a dataset calls :func:`bump` in the same transaction, so a reader that sees the
+new version also sees the new rows. The screen reads :func:`current` once per tick and redraws
+only the panels whose datasets moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from dashboard.models import DataVersion, utcnow
+
+# The datasets the product knows; each has an expected refresh interval in Settings.
+DATASETS = (
+    "areas",
+    "indicators",
+    "risk",
+    "pings",
+    "crowd",
+    "enterprises",
+    "shops",
+    "sites",
+    "station_flows",
+    "station_bookings",
+    "forecasts",
+    "work_orders",
+)
+
+
+def bump(*datasets: str, session: Session, at: dt.datetime | None = None) -> None:
+    """Mark datasets as changed (insert on first use). Does not commit."""
+    at = at or utcnow()
+    for name in datasets:
+        if name not in DATASETS:
+            raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+        result = session.execute(
+            update(DataVersion)
+            .where(DataVersion.dataset == name)
+            .values(version=DataVersion.version + 1, updated_at=at)
+        )
+        if result.rowcount == 0:
+            session.add(DataVersion(dataset=name, version=1, updated_at=at))
+            session.flush()
+
+
+def current(*, session: Session) -> dict[str, tuple[int, dt.datetime]]:
+    """{dataset: (version, updated_at)} for every dataset written at least once."""
+    rows = session.execute(select(DataVersion.dataset, DataVersion.version, DataVersion.updated_at))
+    return {name: (version, updated_at) for name, version, updated_at in rows}
