@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     simulator_interval_s: int = Field(
         default=30, description="Seconds between two rounds of simulated upstream files."
     )
+    simulator_pings_per_round: int = Field(
+        default=200, description="Location pings the simulator writes per round (a sample)."
+    )
     ingest_interval_s: int = Field(
         default=15, description="Seconds between two scans of the inbox."
     )
@@ -71,6 +74,9 @@ class Settings(BaseSettings):
     )
     scheduler_misfire_grace_s: int = Field(
         default=60, description="Seconds a late job may still start (APScheduler misfire grace)."
+    )
+    pings_keep_hours: int = Field(
+        default=48, description="Hours of raw location pings kept (aggregates are kept longer)."
     )
     job_runs_keep_days: int = Field(default=30, description="Days of job-run history kept.")
     host: str = Field(default="127.0.0.1", description="Address the development server binds.")

@@ -1,0 +1,242 @@
+"""``python -m dashboard …``: the product's command line.
+
+Results go to standard output (what the operator asked for); diagnostics go to the log on
+standard error. Exit codes: 0 done, 1 failed, 2 refused (bad input, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from dashboard.config import PROJECT_ROOT, get_settings
+
+logger = logging.getLogger("dashboard.cli")
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_init_db(args) -> int:
+    from dashboard import migrate
+
+    migrate.upgrade()
+    _out(f"database ready: {_safe_url()}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from dashboard import migrate
+
+    migrate.upgrade()
+    built = ensure_demo(seed=args.seed)
+    if built is None:
+        _out("the database already holds a district; the demo was not rebuilt "
+             "(point DASHBOARD_DATABASE_URL at an empty database to build it again)")
+        return 0
+    _out("demo district built: " + ", ".join(f"{k} {v:,}" for k, v in built.items()))
+    return 0
+
+
+def ensure_demo(*, seed: int | None = None) -> dict[str, int] | None:
+    """Build the demo district if the database holds no areas yet; counts, or None if present."""
+    from sqlalchemy import func, select
+
+    from dashboard.db import session_scope
+    from dashboard.demo import build_demo, write_demo
+    from dashboard.models import Area
+
+    settings = get_settings()
+    with session_scope() as session:
+        if session.scalar(select(func.count()).select_from(Area)):
+            return None
+    started = time.perf_counter()
+    district = build_demo(seed if seed is not None else settings.demo_seed)
+    with session_scope() as session:
+        counts = write_demo(district, session=session)
+    logger.info("demo district built in %.1f s", time.perf_counter() - started)
+    return counts
+
+
+def cmd_import(args) -> int:
+    from dashboard.db import session_scope
+    from dashboard.ingest import KINDS, FileRejected, load_file, record_rejection
+
+    path = Path(args.file)
+    if args.kind not in KINDS:
+        _out(f"unknown kind {args.kind!r}; known kinds: {', '.join(sorted(KINDS))}")
+        return 2
+    if not path.is_file():
+        _out(f"no such file: {path}")
+        return 2
+    try:
+        with session_scope() as session:
+            report = load_file(
+                args.kind,
+                path,
+                session=session,
+                crs=args.crs,
+                convert_gcj02=args.convert_gcj02,
+                level=args.level,
+            )
+    except FileRejected as exc:
+        with session_scope() as session:
+            record_rejection(args.kind, path, str(exc), session=session)
+        _out(f"refused, nothing written: {exc}")
+        return 2
+    _out(report.summary())
+    return 0
+
+
+def cmd_jobs_list(args) -> int:
+    from dashboard.jobs import JOBS
+
+    settings = get_settings()
+    for spec in JOBS.values():
+        state = "enabled" if spec.enabled(settings) else "disabled"
+        _out(f"{spec.id:<16} {state:<9} {spec.trigger(settings)}  {spec.description}")
+    return 0
+
+
+def cmd_jobs_run(args) -> int:
+    from dashboard.jobs import JOBS, run_job
+
+    if args.name not in JOBS:
+        _out(f"unknown job {args.name!r}; known jobs: {', '.join(JOBS)}")
+        return 2
+    run = run_job(args.name, scheduler_id=None)
+    assert run is not None  # manual runs have no slot to collide on
+    _out(f"{run.job_id}: {run.status}, rows={run.rows}, "
+         f"{(run.finished_at - run.started_at).total_seconds():.2f} s")
+    if run.error:
+        _out(run.error)
+    return 0 if run.status == "ok" else 1
+
+
+def cmd_scheduler(args) -> int:
+    from dashboard import migrate
+    from dashboard.scheduler import LockedScheduler
+
+    migrate.upgrade()
+    LockedScheduler().run_forever()
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """Development / single-machine server: migrate, demo if empty, scheduler in-process, serve."""
+    from dashboard import migrate
+    from dashboard.scheduler import LockedScheduler
+
+    settings = get_settings()
+    migrate.upgrade()
+    if settings.demo:
+        built = ensure_demo()
+        if built:
+            logger.info("demo district built: %s", built)
+    scheduler = None
+    if not args.no_scheduler:
+        scheduler = LockedScheduler(settings)
+        scheduler.start()
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    import app as web  # noqa: PLC0415 - the web layer is imported only by the command that serves it
+
+    host, port = args.host or settings.host, args.port or settings.port
+    logger.info("serving the wall screen on http://%s:%s", host, port)
+    try:
+        web.app.run(host=host, port=port, debug=False)
+    finally:
+        if scheduler:
+            scheduler.stop()
+    return 0
+
+
+def cmd_health(args) -> int:
+    from dashboard.db import session_scope
+    from dashboard.freshness import health
+
+    with session_scope() as session:
+        _out(json.dumps(health(session=session, settings=get_settings()), default=str, indent=2))
+    return 0
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("init-db", help="create or migrate the database schema").set_defaults(
+        func=cmd_init_db
+    )
+
+    demo = sub.add_parser("demo", help="build the demo district into an empty database")
+    demo.add_argument("--seed", type=int, default=None, help="seed (default: settings.demo_seed)")
+    demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", help="load a feed file through the ingestion path")
+    imp.add_argument("kind", help="kind of feed (areas, indicators, pings, enterprises, ...)")
+    imp.add_argument("file", help="CSV, Excel (.xlsx) or GeoJSON file")
+    imp.add_argument("--crs", help="coordinate system of the file, e.g. EPSG:4326 or GCJ-02")
+    imp.add_argument(
+        "--convert-gcj02", action="store_true", help="convert GCJ-02 coordinates to WGS84"
+    )
+    imp.add_argument("--level", help="areas only: district, subdistrict, committee or compound")
+    imp.set_defaults(func=cmd_import)
+
+    jobs = sub.add_parser("jobs", help="list or run the scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_sub.add_parser("list", help="the jobs and their triggers").set_defaults(
+        func=cmd_jobs_list
+    )
+    run = jobs_sub.add_parser("run", help="run one job now (recorded like a scheduled run)")
+    run.add_argument("name")
+    run.set_defaults(func=cmd_jobs_run)
+
+    sub.add_parser(
+        "scheduler", help="run the scheduler (one per database; a second one waits)"
+    ).set_defaults(func=cmd_scheduler)
+
+    serve = sub.add_parser("serve", help="serve the app with the scheduler in-process (make run)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run jobs here")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("health", help="print the health report as JSON").set_defaults(
+        func=cmd_health
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    return args.func(args)

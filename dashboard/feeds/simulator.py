@@ -1,0 +1,449 @@
+"""The demo simulator: it plays the upstream departments of a district.
+
+Each round it writes the files those departments would send (location pings from a carrier,
+station gate counts and bookings from the railway, enterprise and shop updates, construction-site
+check-ins, the committees' daily indicator returns) into the inbox, exactly as a real feed would
+arrive; the ``ingest_inbox`` job then loads them through the same ingestion path as any file.
+
+Deterministic: every value is drawn from a generator seeded by (demo seed, what, when), so the
+same hour always gets the same counts, and writing a period twice writes the same file. Files
+appear atomically (written under a dot-name, then renamed), with a ``.prj`` sidecar declaring
+WGS84 where they carry coordinates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard.config import Settings
+from dashboard.db import session_scope
+from dashboard.indicators import INDICATOR_KEYS
+from dashboard.models import (
+    Area,
+    AreaLevel,
+    ConstructionSite,
+    Enterprise,
+    IndicatorValue,
+    Shop,
+    Station,
+    StationBooking,
+    StationFlow,
+)
+
+logger = logging.getLogger(__name__)
+
+WGS84_PRJ = "EPSG:4326\n"
+HISTORY_DAYS = 28  # station flows back-filled on first run (the forecast needs four weeks)
+INDICATOR_HISTORY_DAYS = 14
+
+# Hourly shares of a day's arrivals at Shanghai South Railway Station: a morning peak 09-10 and a
+# midday peak 12-13 which together hold about 40% of the day, as the station reported in 2020.
+SOUTH_STATION_PROFILE = np.array(
+    [0.2, 0.1, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 5.0, 21.0, 7.0, 6.0,
+     19.0, 6.0, 5.0, 4.5, 4.5, 4.0, 3.5, 3.0, 2.5, 1.8, 1.0, 0.5]
+)
+SOUTH_STATION_PROFILE = SOUTH_STATION_PROFILE / SOUTH_STATION_PROFILE.sum()
+# Metro entries: commuter peaks 07-09 and 17-19.
+METRO_PROFILE = np.array(
+    [0.1, 0.0, 0.0, 0.0, 0.1, 1.0, 4.0, 11.0, 12.0, 7.0, 5.0, 4.5,
+     4.5, 4.5, 4.5, 5.0, 6.0, 9.5, 9.0, 5.5, 3.5, 2.5, 1.5, 0.5]
+)
+METRO_PROFILE = METRO_PROFILE / METRO_PROFILE.sum()
+
+HOTSPOTS = {  # lon, lat, daytime weight: Xujiahui and the South Station forecourt
+    "xujiahui": (121.4365, 31.1950, 3.0),
+    "south_station": (121.4299, 31.1545, 2.0),
+}
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌海波宁辉鹏飞"
+PROVINCES = {  # two-digit prefix of the resident ID number (GB/T 2260) and the province name
+    "34": "安徽", "32": "江苏", "41": "河南", "51": "四川", "36": "江西",
+    "33": "浙江", "43": "湖南", "42": "湖北", "37": "山东", "45": "广西",
+}
+
+
+def _rng(settings: Settings, *key: object) -> np.random.Generator:
+    words = [settings.demo_seed] + [zlib.crc32(str(k).encode()) for k in key]
+    return np.random.default_rng(words)
+
+
+def _write(inbox: Path, kind: str, name: str, frame: pd.DataFrame, *, prj: bool = False) -> Path:
+    folder = inbox / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.csv"
+    if prj:
+        (folder / f"{name}.csv.prj").write_text(WGS84_PRJ, encoding="utf-8")
+    tmp = folder / f".{name}.csv.part"
+    frame.to_csv(tmp, index=False, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def _pending(inbox: Path, kind: str) -> set[str]:
+    """Names of files of a kind already waiting in the inbox (written, not yet loaded)."""
+    folder = inbox / kind
+    return {p.stem for p in folder.glob("*.csv")} if folder.is_dir() else set()
+
+
+@dataclass
+class _World:
+    """What the simulator needs to know about the district, read once per round."""
+
+    stations: pd.DataFrame
+    compounds: pd.DataFrame
+    enterprises: pd.DataFrame
+    shops: pd.DataFrame
+    sites: pd.DataFrame
+    last_flow_hour: dt.datetime | None
+    last_booking: dt.datetime | None
+    indicator_dates: set[dt.date]
+
+
+def _read_world(session: Session) -> _World:
+    stations = pd.DataFrame(
+        [(s.code, s.kind, s.geom.x, s.geom.y) for s in session.scalars(select(Station))],
+        columns=["code", "kind", "lon", "lat"],
+    )
+    rows = session.execute(
+        select(Area.code, Area.population, Area.label_lon, Area.label_lat).where(
+            Area.level == AreaLevel.COMPOUND
+        )
+    ).all()
+    compounds = pd.DataFrame(rows, columns=["code", "population", "lon", "lat"])
+    ent = session.execute(
+        select(
+            Enterprise.credit_code,
+            Enterprise.state,
+            Enterprise.planned_headcount,
+            Enterprise.returned_headcount,
+            Enterprise.geom,
+        )
+    ).all()
+    enterprises = pd.DataFrame(
+        [(c, st, p or 0, r or 0, g.x if g else None, g.y if g else None) for c, st, p, r, g in ent],
+        columns=["credit_code", "state", "planned", "returned", "lon", "lat"],
+    )
+    shops = pd.DataFrame(
+        session.execute(select(Shop.licence_id, Shop.is_open)).all(),
+        columns=["licence_id", "is_open"],
+    )
+    sites = pd.DataFrame(
+        session.execute(select(ConstructionSite.site_id)).all(), columns=["site_id"]
+    )
+    dates = set(session.scalars(select(IndicatorValue.date).distinct()))
+    return _World(
+        stations,
+        compounds,
+        enterprises,
+        shops,
+        sites,
+        session.scalar(select(func.max(StationFlow.hour_start))),
+        session.scalar(select(func.max(StationBooking.as_of))),
+        dates,
+    )
+
+
+# --------------------------------------------------------------------------- the round
+
+
+def simulate_round(settings: Settings, *, now: dt.datetime) -> int:
+    """Write one round of upstream files into the inbox; returns the number of files written."""
+    with session_scope(settings.database_url) as session:
+        world = _read_world(session)
+    if world.compounds.empty:
+        logger.info("no district in the database yet; nothing to simulate")
+        return 0
+    tz = ZoneInfo(settings.timezone)
+    inbox = settings.inbox
+    written = [
+        *write_pings(settings, world, inbox, now=now, tz=tz),
+        *write_station_flows(settings, world, inbox, now=now, tz=tz),
+        *write_station_bookings(settings, world, inbox, now=now, tz=tz),
+        *write_indicators(settings, world, inbox, now=now, tz=tz),
+        *write_enterprise_updates(settings, world, inbox, now=now, tz=tz),
+        *write_shop_updates(settings, world, inbox, now=now, tz=tz),
+        *write_site_checkins(settings, world, inbox, now=now, tz=tz),
+    ]
+    logger.info("simulator wrote %d files", len(written))
+    return len(written)
+
+
+def _stamp(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def write_pings(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Location pings of the last interval, following the daily rhythm of the district."""
+    n = settings.simulator_pings_per_round
+    rng = _rng(settings, "pings", _stamp(now))
+    local = now.astimezone(tz)
+    hour = local.hour + local.minute / 60
+    weekday = local.weekday() < 5
+    night = 1.0 if (hour < 6.5 or hour >= 21) else 0.35
+    office = (1.0 if 9 <= hour < 18 else 0.1) * (1.0 if weekday else 0.3)
+    commute = 1.0 if (7 <= hour < 9.5 or 17 <= hour < 19.5) else 0.15
+    daytime = 1.0 if 10 <= hour < 21 else 0.1
+
+    groups: list[tuple[np.ndarray, np.ndarray, float]] = []  # lon, lat, weight of each point
+    pop = world.compounds["population"].fillna(0).to_numpy(float)
+    groups.append((world.compounds["lon"].to_numpy(float), world.compounds["lat"].to_numpy(float),
+                   night * 1.0, pop / max(pop.sum(), 1)))
+    ent = world.enterprises.dropna(subset=["lon", "lat"])
+    if not ent.empty:
+        groups.append((ent["lon"].to_numpy(float), ent["lat"].to_numpy(float), office * 0.8,
+                       np.full(len(ent), 1 / len(ent))))
+    st = world.stations
+    groups.append((st["lon"].to_numpy(float), st["lat"].to_numpy(float), commute * 0.6,
+                   np.full(len(st), 1 / len(st))))
+    hs = np.array([(lon, lat) for lon, lat, _ in HOTSPOTS.values()])
+    hw = np.array([w for *_, w in HOTSPOTS.values()])
+    groups.append((hs[:, 0], hs[:, 1], daytime * 0.5, hw / hw.sum()))
+
+    totals = np.array([g[2] for g in groups])
+    per_group = rng.multinomial(n, totals / totals.sum())
+    lons, lats = [], []
+    for (glon, glat, _, p), k in zip(groups, per_group, strict=True):
+        idx = rng.choice(len(glon), size=k, p=p)
+        lons.append(glon[idx] + rng.normal(0, 0.0012, k))
+        lats.append(glat[idx] + rng.normal(0, 0.0010, k))
+    seconds = rng.uniform(0, settings.simulator_interval_s, n)
+    ts = [now - dt.timedelta(seconds=float(s)) for s in seconds]
+    frame = pd.DataFrame(
+        {
+            "timestamp": [t.astimezone(dt.UTC).isoformat(timespec="seconds") for t in ts],
+            "lon": np.round(np.concatenate(lons), 6),
+            "lat": np.round(np.concatenate(lats), 6),
+        }
+    )
+    return [_write(inbox, "pings", f"pings_{_stamp(now)}", frame, prj=True)]
+
+
+def _expected_arrivals(settings, code: str, kind: str, hour_start: dt.datetime, tz) -> int:
+    """Arrivals at a station in one hour: a daily total shaped by the hourly profile, with noise.
+
+    Seeded by (station, hour), so an hour always gets the same count whenever it is written.
+    """
+    local = hour_start.astimezone(tz)
+    rng = _rng(settings, "flow", code, _stamp(hour_start))
+    weekend = local.weekday() >= 5
+    if kind == "railway":
+        daily = 5000 * (1.15 if local.weekday() in (4, 6) else 1.0)
+        mean = daily * SOUTH_STATION_PROFILE[local.hour]
+    else:
+        base = 8000 + zlib.crc32(code.encode()) % 30000
+        daily = base * (0.55 if weekend else 1.0)
+        mean = daily * METRO_PROFILE[local.hour]
+    return int(rng.poisson(max(mean, 0.0)))
+
+
+def write_station_flows(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Gate counts for every completed hour not yet delivered (four weeks on the first run)."""
+    if world.stations.empty:
+        return []
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    start = world.last_flow_hour + dt.timedelta(hours=1) if world.last_flow_hour else (
+        this_hour - dt.timedelta(days=HISTORY_DAYS)
+    )
+    hours = pd.date_range(start, this_hour - dt.timedelta(hours=1), freq="h", tz=dt.UTC)
+    pending = _pending(inbox, "station_flows")
+    out = []
+    # One file per local day, as the railway's daily export would be.
+    by_day: dict[str, list[dict]] = {}
+    for h in hours:
+        h = h.to_pydatetime()
+        day = h.astimezone(tz).strftime("%Y%m%d")
+        for code, kind in zip(world.stations["code"], world.stations["kind"], strict=True):
+            by_day.setdefault(day, []).append(
+                {
+                    "station_code": code,
+                    "hour_start": h.astimezone(tz).isoformat(timespec="minutes"),
+                    "arrivals": _expected_arrivals(settings, code, kind, h, tz),
+                }
+            )
+    for day, rows in by_day.items():
+        last = rows[-1]["hour_start"][11:13]
+        name = f"station_flows_{day}_until{last}"
+        if name in pending:
+            continue
+        out.append(_write(inbox, "station_flows", name, pd.DataFrame(rows)))
+    return out
+
+
+def write_station_bookings(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Once an hour, the railway ticketing system's bookings for each of the next 24 hours."""
+    as_of = now.replace(minute=0, second=0, microsecond=0)
+    if world.last_booking is not None and world.last_booking >= as_of:
+        return []
+    name = f"station_bookings_{_stamp(as_of)}"
+    if name in _pending(inbox, "station_bookings"):
+        return []
+    rows = []
+    railway = world.stations[world.stations["kind"] == "railway"]
+    for code in railway["code"]:
+        rng = _rng(settings, "booking", code, _stamp(as_of))
+        for k in range(1, 25):
+            hour = as_of + dt.timedelta(hours=k)
+            expected = _expected_arrivals(settings, code, "railway", hour, tz)
+            # Most travellers hold a ticket in advance; the share booked grows as the hour nears.
+            share = 0.92 - 0.012 * k
+            rows.append(
+                {
+                    "station_code": code,
+                    "as_of": as_of.astimezone(tz).isoformat(timespec="minutes"),
+                    "hour_start": hour.astimezone(tz).isoformat(timespec="minutes"),
+                    "booked": int(rng.binomial(expected, share)) if expected else 0,
+                }
+            )
+    if not rows:
+        return []
+    return [_write(inbox, "station_bookings", name, pd.DataFrame(rows))]
+
+
+def write_indicators(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Each committee's daily return of the 13 indicators per compound, up to yesterday."""
+    today = now.astimezone(tz).date()
+    days = [today - dt.timedelta(days=k) for k in range(INDICATOR_HISTORY_DAYS, 0, -1)]
+    pending = _pending(inbox, "indicators")
+    out = []
+    comp = world.compounds
+    pop = comp["population"].fillna(0).to_numpy(float)
+    # A few committees are persistent hot spots, so the risk map has its reds and yellows.
+    hot_rng = _rng(settings, "hotspots")
+    committees = comp["code"].str[:12].to_numpy()
+    unique = np.unique(committees)
+    hot = set(hot_rng.choice(unique, size=max(1, len(unique) // 25), replace=False))
+    heat = np.array([3.0 if c in hot else 1.0 for c in committees])
+    for day in days:
+        name = f"indicators_{day:%Y%m%d}"
+        if day in world.indicator_dates or name in pending:
+            continue
+        rng = _rng(settings, "indicators", day.isoformat())
+        k = pop / 1000.0
+        n = len(comp)
+        values = {
+            "confirmed": rng.poisson(0.004 * heat**2, n),
+            "suspected": rng.poisson(0.01 * heat**2, n),
+            "close_contacts": rng.poisson(0.08 * heat**2, n),
+            "key_region_arrivals": rng.poisson(0.15 * k * heat, n),
+            "home_observation": rng.poisson(0.8 * k * heat, n),
+            "central_quarantine": rng.poisson(0.05 * heat**2, n),
+            "fever_clinic_visits": rng.poisson(0.12 * k * heat, n),
+            "hotline_reports": rng.poisson(0.3 * heat, n),
+            "returnees_14d": rng.poisson(8.0 * k * heat, n),
+            "screening_unfinished": np.round(rng.beta(1.2, 12.0 / heat, n), 3),
+            "disinfection_overdue": rng.poisson(0.2 * heat, n),
+            "elderly_share": np.round(rng.beta(6, 14, n), 3),
+            "crowd_gathering": rng.poisson(0.4 * heat, n),
+        }
+        frame = pd.DataFrame({"date": day.isoformat(), "compound_code": comp["code"]})
+        for key in INDICATOR_KEYS:
+            column = pd.Series(values[key], dtype="object")
+            # About 1% of cells are not returned on time: blank, never zero.
+            column[rng.random(n) < 0.01] = ""
+            frame[key] = column.to_numpy()
+        out.append(_write(inbox, "indicators", name, frame))
+    return out
+
+
+def write_enterprise_updates(settings, world, inbox, *, now, tz) -> list[Path]:
+    """During working hours, a few enterprises move one step along the reopening path."""
+    local = now.astimezone(tz)
+    if not 8 <= local.hour < 20 or world.enterprises.empty:
+        return []
+    rng = _rng(settings, "enterprises", _stamp(now))
+    nxt = {"not_registered": "registered", "registered": "approved", "approved": "reopened"}
+    ent = world.enterprises
+    movable = ent[ent["state"].isin(nxt)]
+    rows = []
+    if not movable.empty:
+        pick = movable.sample(n=min(len(movable), int(rng.integers(1, 6))), random_state=rng)
+        for r in pick.itertuples():
+            new_state = nxt[r.state]
+            returned = r.planned if new_state == "reopened" else r.returned
+            if new_state == "reopened":
+                returned = int(round(r.planned * rng.uniform(0.5, 0.8)))
+            rows.append({"credit_code": r.credit_code, "state": new_state,
+                         "returned_headcount": returned})
+    reopened = ent[(ent["state"] == "reopened") & (ent["returned"] < ent["planned"])]
+    if not reopened.empty:
+        pick = reopened.sample(n=min(len(reopened), 5), random_state=rng)
+        for r in pick.itertuples():
+            returned = min(r.planned, r.returned + int(rng.integers(1, 4)))
+            rows.append({"credit_code": r.credit_code, "state": "reopened",
+                         "returned_headcount": returned})
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows).drop_duplicates("credit_code", keep="last")
+    return [_write(inbox, "enterprises", f"enterprises_{_stamp(now)}", frame)]
+
+
+def write_shop_updates(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Shops open through the morning and close in the evening."""
+    if world.shops.empty:
+        return []
+    local = now.astimezone(tz)
+    h = local.hour + local.minute / 60
+    target_open = float(np.interp(h, [0, 7, 10, 20, 22, 24], [0.05, 0.1, 0.85, 0.85, 0.15, 0.05]))
+    rng = _rng(settings, "shops", _stamp(now))
+    shops = world.shops
+    open_now = shops["is_open"].astype(bool)
+    gap = target_open - open_now.mean()
+    if abs(gap) < 0.01:
+        return []
+    pool = shops[~open_now] if gap > 0 else shops[open_now]
+    k = min(len(pool), max(1, int(abs(gap) * len(shops) * 0.25)))
+    if k == 0:
+        return []
+    pick = pool.sample(n=k, random_state=rng)
+    frame = pd.DataFrame({"licence_id": pick["licence_id"], "is_open": gap > 0})
+    return [_write(inbox, "shops", f"shops_{_stamp(now)}", frame)]
+
+
+def _resident_id(rng: np.random.Generator, prefix2: str) -> str:
+    from dashboard.idcodes import resident_id_check_char
+
+    region = f"{prefix2}{int(rng.integers(1, 20)):02d}{int(rng.integers(1, 30)):02d}"
+    birth = dt.date(1965, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 38)))
+    body = f"{region}{birth:%Y%m%d}{int(rng.integers(0, 1000)):03d}"
+    return body + resident_id_check_char(body)
+
+
+def write_site_checkins(settings, world, inbox, *, now, tz) -> list[Path]:
+    """In the morning, crews arrive at sites; a few come from a key region."""
+    local = now.astimezone(tz)
+    if not 6 <= local.hour < 11 or world.sites.empty:
+        return []
+    rng = _rng(settings, "sites", _stamp(now))
+    if rng.random() > 0.4:
+        return []
+    rows = []
+    for site in rng.choice(world.sites["site_id"].to_numpy(), size=int(rng.integers(1, 3))):
+        for _ in range(int(rng.integers(1, 4))):
+            prefix = str(rng.choice(list(PROVINCES)))
+            key_region = prefix == "42"
+            rows.append(
+                {
+                    "site_id": site,
+                    "id_number": _resident_id(rng, prefix),
+                    "name": str(rng.choice(list(SURNAMES))) + "".join(
+                        rng.choice(list(GIVEN), size=int(rng.integers(1, 3)))
+                    ),
+                    "home_province": PROVINCES[prefix],
+                    "arrived_on": local.date().isoformat(),
+                    "from_key_region": key_region,
+                    "certificate_checked": (bool(rng.random() < 0.5) if key_region else ""),
+                }
+            )
+    return [_write(inbox, "site_checkins", f"site_checkins_{_stamp(now)}", pd.DataFrame(rows))]

@@ -1,0 +1,210 @@
+"""The jobs that keep the tables fresh: module-level functions with explicit ids.
+
+Each job is a plain function ``(settings, now) -> rows`` that opens its own transactions, so it
+can be called directly (tests, ``python -m dashboard jobs run NAME``) or by the scheduler. Every
+run, whoever starts it, is recorded in ``job_runs`` by :func:`run_job` (start, end, status, rows,
+error).
+
+Interval jobs are anchored at a fixed instant, so their fire times are whole multiples of the
+interval: the *slot* of a run is its fire time, and ``job_runs`` is unique on (job, slot).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dashboard.config import Settings, get_settings
+from dashboard.db import get_engine, session_scope
+from dashboard.models import JobRun, Ping, SchedulerLock, utcnow
+
+logger = logging.getLogger(__name__)
+
+ANCHOR = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------- the jobs
+
+
+def ingest_inbox(settings: Settings, now: dt.datetime) -> int:
+    """Load every file waiting in the inbox through the ingestion path; rows loaded."""
+    from dashboard.ingest import load_inbox
+
+    reports = load_inbox(
+        settings.inbox, session_factory=lambda: session_scope(settings.database_url)
+    )
+    return sum(r.rows_loaded for r in reports if not r.already_loaded)
+
+
+def simulate_feeds(settings: Settings, now: dt.datetime) -> int:
+    """Demo mode: play the upstream departments, writing new files into the inbox."""
+    from dashboard.feeds.simulator import simulate_round
+
+    return simulate_round(settings, now=now)
+
+
+def prune_history(settings: Settings, now: dt.datetime) -> int:
+    """Drop job runs and raw pings past their keeping time; rows deleted."""
+    with session_scope(settings.database_url) as session:
+        runs = session.execute(
+            delete(JobRun).where(
+                JobRun.started_at < now - dt.timedelta(days=settings.job_runs_keep_days)
+            )
+        ).rowcount
+        pings = session.execute(
+            delete(Ping).where(Ping.ts < now - dt.timedelta(hours=settings.pings_keep_hours))
+        ).rowcount
+    return runs + pings
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[[Settings, dt.datetime], int]
+    trigger: Callable[[Settings], BaseTrigger]
+    description: str
+    enabled: Callable[[Settings], bool] = lambda s: True
+
+    def slot(self, settings: Settings, now: dt.datetime) -> dt.datetime:
+        """The scheduled fire time a run starting at ``now`` belongs to."""
+        trigger = self.trigger(settings)
+        if isinstance(trigger, IntervalTrigger):
+            step = trigger.interval.total_seconds()
+            k = (now - ANCHOR).total_seconds() // step
+            return ANCHOR + dt.timedelta(seconds=k * step)
+        return now.replace(second=0, microsecond=0)
+
+
+def _every(setting: str) -> Callable[[Settings], BaseTrigger]:
+    def trigger(settings: Settings) -> BaseTrigger:
+        return IntervalTrigger(seconds=getattr(settings, setting), start_date=ANCHOR)
+
+    return trigger
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.id: spec
+    for spec in (
+        JobSpec(
+            "ingest_inbox",
+            ingest_inbox,
+            _every("ingest_interval_s"),
+            "Load files waiting in the inbox (every ingest_interval_s).",
+        ),
+        JobSpec(
+            "simulate_feeds",
+            simulate_feeds,
+            _every("simulator_interval_s"),
+            "Demo mode: write simulated upstream files into the inbox.",
+            enabled=lambda s: s.demo,
+        ),
+        JobSpec(
+            "prune_history",
+            prune_history,
+            lambda s: CronTrigger(hour=3, minute=30, timezone=s.timezone),
+            "Nightly at 03:30: drop old job runs and raw pings.",
+        ),
+    )
+}
+
+
+def enabled_jobs(settings: Settings) -> list[JobSpec]:
+    return [spec for spec in JOBS.values() if spec.enabled(settings)]
+
+
+# --------------------------------------------------------------------------- running and recording
+
+
+def run_job(
+    job_id: str,
+    *,
+    settings: Settings | None = None,
+    scheduler_id: str | None = None,
+    slot: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> RunResult | None:
+    """Run one job and record it. Returns the finished run, or None if the slot was taken.
+
+    With a ``scheduler_id``, the run is recorded only while that scheduler holds the lock and
+    only if nobody has recorded the same (job, slot) yet.
+    """
+    settings = settings or get_settings()
+    if job_id not in JOBS:
+        raise KeyError(f"unknown job {job_id!r}; known jobs: {', '.join(JOBS)}")
+    spec = JOBS[job_id]
+    engine = get_engine(settings.database_url)
+    now = now or utcnow()
+    try:
+        with engine.begin() as conn:
+            if scheduler_id is not None:
+                lock = conn.execute(
+                    select(SchedulerLock.holder, SchedulerLock.expires_at).where(
+                        SchedulerLock.name == "scheduler"
+                    )
+                ).first()
+                if lock is None or lock.holder != scheduler_id or lock.expires_at <= now:
+                    logger.warning("%s: %s does not hold the lock; not run", job_id, scheduler_id)
+                    return None
+            run_id = conn.execute(
+                insert(JobRun)
+                .values(job_id=job_id, scheduler_id=scheduler_id, slot=slot, started_at=now)
+                .returning(JobRun.id)
+            ).scalar_one()
+    except IntegrityError:
+        logger.info("%s: slot %s already run elsewhere; skipped", job_id, slot)
+        return None
+
+    status, rows, error = "ok", None, None
+    try:
+        rows = spec.func(settings, now)
+    except Exception as exc:  # a job failure is recorded, never raised into the scheduler
+        status = "failed"
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        logger.exception("job %s failed", job_id)
+        error += "\n" + "".join(traceback.format_exc(limit=-4))[-2000:]
+    finished = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(status=status, rows=rows, error=error, finished_at=finished)
+        )
+    logger.info("job %s %s (rows=%s)", job_id, status, rows)
+    return RunResult(run_id, job_id, scheduler_id, slot, now, finished, status, rows, error)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    id: int
+    job_id: str
+    scheduler_id: str | None
+    slot: dt.datetime | None
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    status: str
+    rows: int | None
+    error: str | None
+
+
+def scheduled_run(job_id: str, *, scheduler_id: str, settings: Settings) -> None:
+    """What APScheduler calls: run the job for the slot it fired for."""
+    now = utcnow()
+    run_job(
+        job_id,
+        settings=settings,
+        scheduler_id=scheduler_id,
+        slot=JOBS[job_id].slot(settings, now),
+        now=now,
+    )
