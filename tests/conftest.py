@@ -109,3 +109,18 @@ def session(db_url) -> Iterator[Session]:
     """A session on the fresh database; the test commits what it wants kept."""
     with Session(get_engine(db_url), expire_on_commit=False) as s:
         yield s
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI a skipped test fails the run: PostgreSQL and browser tests must really run there."""
+    if not UNDER_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; under CI every test must run "
+            "(is PostgreSQL with PostGIS up? are chromium and chromedriver installed?)",
+            red=True,
+        )
+        session.exitstatus = 1
