@@ -62,11 +62,6 @@ class Settings(BaseSettings):
         default=5,
         description="Seconds between two ticks of the screen's cheap data-version check.",
     )
-    run_scheduler_in_web: bool = Field(
-        default=False,
-        description="Run the scheduler inside the web process (make run does; production "
-        "runs `python -m dashboard scheduler` beside gunicorn workers that run none).",
-    )
     scheduler_lease_s: int = Field(
         default=30,
         description="Seconds a scheduler's database lock lasts without renewal; a second "
