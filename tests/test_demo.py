@@ -1,0 +1,457 @@
+"""The demo district: real facts kept, generated parts consistent, deterministic, writable.
+
+Expected values come from the reference files read here independently, from the reports'
+numbers, or from geometry checked in metres; never from what the builder just computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard.demo import build_demo, write_demo
+from dashboard.idcodes import is_valid_credit_code, is_valid_resident_id
+from dashboard.models import (
+    Area,
+    AreaLevel,
+    Building,
+    ConstructionSite,
+    DataVersion,
+    Enterprise,
+    Shop,
+    SiteWorker,
+    Station,
+    WorkOrder,
+)
+
+GEO = Path(__file__).resolve().parent.parent / "data" / "geo"
+METRIC = "EPSG:32651"
+TOLERANCE_M = 1.0
+CENSUS_2020 = 1_113_078
+POPULATION_TOLERANCE = 0.01  # the demo's total population is within 1% of the census
+TODAY = dt.date(2020, 3, 1)
+
+# GB/T 2260 province prefixes, written out here rather than taken from the builder.
+PROVINCE_PREFIX = {
+    "北京": "11", "河北": "13", "上海": "31", "江苏": "32", "浙江": "33", "安徽": "34",
+    "福建": "35", "江西": "36", "山东": "37", "河南": "41", "湖北": "42", "湖南": "43",
+    "重庆": "50", "四川": "51", "贵州": "52", "云南": "53", "甘肃": "62",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return build_demo(20200301, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def ref_subdistricts() -> pd.DataFrame:
+    return pd.read_csv(GEO / "xuhui_subdistricts.csv", dtype=str)
+
+
+@pytest.fixture(scope="module")
+def ref_committees() -> pd.DataFrame:
+    return pd.read_csv(GEO / "xuhui_residential_committees.csv", dtype=str)
+
+
+@pytest.fixture(scope="module")
+def outline_m():
+    return gpd.read_file(GEO / "xuhui_district_outline.geojson").to_crs(METRIC).geometry.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def metric(demo):
+    """The demo's frames in metres, for containment and area checks."""
+    names = ["district", "subdistricts", "committees", "compounds", "buildings", "enterprises",
+             "shops", "sites"]  # fmt: skip
+    return {n: getattr(demo, n).to_crs(METRIC) for n in names}
+
+
+# --------------------------------------------------------------------------- counts and facts
+
+
+def test_demo001_counts(demo):
+    assert len(demo.district) == 1
+    assert len(demo.subdistricts) == 14
+    assert (~demo.committees["is_virtual"]).sum() == 312
+    assert demo.committees["is_virtual"].sum() == 1
+    assert len(demo.compounds) == 957
+    assert len(demo.sites) == 167
+    assert len(demo.stations) == 30
+
+
+def test_demo002_district_is_xuhui(demo):
+    row = demo.district.iloc[0]
+    assert (row["code"], row["name"], row["level"]) == ("310104", "徐汇区", "district")
+    assert row["parent_code"] is None or pd.isna(row["parent_code"])
+
+
+def test_demo003_subdistricts_are_the_official_ones(demo, ref_subdistricts):
+    got = demo.subdistricts.set_index("code")["name"].sort_index()
+    want = ref_subdistricts.set_index("code")["name"].sort_index()
+    assert got.to_dict() == want.to_dict()
+    assert set(demo.subdistricts["parent_code"]) == {"310104"}
+
+
+def test_demo004_committees_are_the_official_ones(demo, ref_committees):
+    got = demo.committees[["code", "name", "parent_code"]].sort_values("code")
+    want = ref_committees.rename(columns={"subdistrict_code": "parent_code"}).sort_values("code")
+    assert got.to_numpy().tolist() == want.to_numpy().tolist()
+    virtual = demo.committees[demo.committees["is_virtual"]]
+    assert virtual["code"].tolist() == ["310104501498"]
+
+
+def test_demo005_tech_park_has_no_real_committee(demo):
+    park = demo.committees[demo.committees["parent_code"] == "310104501"]
+    assert park["is_virtual"].all()
+
+
+def test_demo006_compounds_per_committee(demo):
+    real = demo.committees.loc[~demo.committees["is_virtual"], "code"]
+    per = demo.compounds.groupby("parent_code").size().reindex(real, fill_value=0)
+    assert per.between(1, 6).all()
+    virtual = demo.committees.loc[demo.committees["is_virtual"], "code"]
+    assert not demo.compounds["parent_code"].isin(virtual).any()
+    codes = demo.compounds["code"]
+    assert codes.is_unique
+    assert (codes.str.len() == 15).all()
+    assert (codes.str[:12] == demo.compounds["parent_code"]).all()
+    assert demo.compounds["name"].is_unique
+
+
+def test_demo007_buildings_per_compound(demo):
+    per = demo.buildings.groupby("compound_code").size().reindex(demo.compounds["code"])
+    assert per.notna().all() and (per >= 1).all() and (per <= 20).all()
+    assert (per >= 4).mean() > 0.95  # "several": only slivers of compounds get fewer
+    assert (demo.buildings["code"].str[:15] == demo.buildings["compound_code"]).all()
+    assert demo.buildings["code"].str.fullmatch(r"\d{15}-\d{2}").all()
+    assert (demo.buildings["floors"] >= 1).all()
+    assert (demo.buildings["households"] <= demo.buildings["residents"]).all()
+
+
+# --------------------------------------------------------------------------- population
+
+
+def test_demo008_population_close_to_census(demo):
+    total = int(demo.compounds["population"].sum())
+    assert abs(total - CENSUS_2020) <= POPULATION_TOLERANCE * CENSUS_2020
+    assert int(demo.district["population"].iloc[0]) == total
+
+
+@pytest.mark.parametrize(
+    ("child", "parent", "key"),
+    [("compounds", "committees", "parent_code"), ("committees", "subdistricts", "parent_code")],
+)
+def test_demo009_population_sums_up_the_hierarchy(demo, child, parent, key):
+    sums = getattr(demo, child).groupby(key)["population"].sum()
+    p = getattr(demo, parent).set_index("code")["population"]
+    assert (sums.reindex(p.index, fill_value=0) == p).all()
+
+
+def test_demo010_building_residents_sum_to_compound(demo):
+    sums = demo.buildings.groupby("compound_code")["residents"].sum()
+    pop = demo.compounds.set_index("code")["population"]
+    assert (sums.reindex(pop.index) == pop).all()
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+@pytest.mark.parametrize(
+    ("child", "parent", "key"),
+    [
+        ("subdistricts", "district", "parent_code"),
+        ("committees", "subdistricts", "parent_code"),
+        ("compounds", "committees", "parent_code"),
+        ("buildings", "compounds", "compound_code"),
+        ("enterprises", "subdistricts", "subdistrict_code"),
+        ("shops", "subdistricts", "subdistrict_code"),
+        ("sites", "subdistricts", "subdistrict_code"),
+    ],
+)
+def test_demo011_every_child_inside_its_parent(metric, child, parent, key):
+    c = metric[child]
+    p = metric[parent].set_index("code").geometry
+    parents = p.reindex(c[key]).to_numpy()
+    assert not pd.isna(parents).any(), "a child refers to an unknown parent"
+    inside = shapely.within(c.geometry.to_numpy(), shapely.buffer(parents, TOLERANCE_M))
+    assert inside.all(), c.loc[~inside, c.columns[0]].tolist()[:5]
+
+
+def test_demo012_district_is_the_real_outline(metric, outline_m):
+    d = metric["district"].geometry.iloc[0]
+    assert d.symmetric_difference(outline_m).area < 1.0  # m²
+
+
+@pytest.mark.parametrize("level", ["subdistricts", "committees"])
+def test_demo013_partition_without_gaps_or_overlaps(metric, outline_m, level):
+    geoms = metric[level]
+    if level == "committees":  # real committees partition the residential units
+        geoms = geoms[~geoms["is_virtual"]]
+        region = shapely.union_all(
+            metric["subdistricts"].loc[metric["subdistricts"]["code"] != "310104501"].geometry
+        )
+    else:
+        region = outline_m
+    parts = geoms.geometry.to_numpy()
+    total = shapely.area(parts).sum()
+    union = shapely.union_all(parts)
+    assert total == pytest.approx(region.area, rel=1e-6)  # sum of parts: nothing missing...
+    assert union.area == pytest.approx(total, rel=1e-6)  # ...and nothing counted twice
+    assert union.symmetric_difference(region).area < 10.0  # m²
+
+
+def test_demo014_interior_points_in_their_own_subdistrict(metric, ref_subdistricts):
+    lon = ref_subdistricts["approx_lon"].astype(float)
+    lat = ref_subdistricts["approx_lat"].astype(float)
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(METRIC)
+    polys = metric["subdistricts"].set_index("code").geometry.reindex(ref_subdistricts["code"])
+    assert shapely.contains(polys.to_numpy(), pts.to_numpy()).all()
+
+
+def test_demo015_subdistrict_areas_near_listed(demo, ref_subdistricts):
+    listed = ref_subdistricts.set_index("code")["approx_area_km2"].astype(float)
+    got = demo.subdistricts.set_index("code")["area_km2"].reindex(listed.index)
+    assert ((got / listed - 1).abs() < 0.15).all(), (got / listed).round(2).to_dict()
+
+
+def test_demo016_geometry_valid_and_in_wgs84(demo):
+    for name in ["district", "subdistricts", "committees", "compounds", "buildings"]:
+        frame = getattr(demo, name)
+        assert frame.crs.to_epsg() == 4326
+        assert frame.geometry.is_valid.all(), name
+        assert not frame.geometry.is_empty.any(), name
+        minx, miny, maxx, maxy = frame.total_bounds
+        assert 121.3 < minx < maxx < 121.5 and 31.1 < miny < maxy < 31.25, name
+    assert demo.compounds.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert (demo.buildings.geometry.geom_type == "Polygon").all()
+
+
+def test_demo017_compounds_do_not_overlap(metric):
+    g = metric["compounds"].geometry.to_numpy()
+    assert shapely.area(shapely.union_all(g)) == pytest.approx(shapely.area(g).sum(), rel=1e-9)
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def _frames(d):
+    return {
+        n: getattr(d, n)
+        for n in ["district", "subdistricts", "committees", "compounds", "buildings",
+                  "enterprises", "shops", "sites", "site_workers", "stations", "work_orders"]
+    }  # fmt: skip
+
+
+def test_demo018_same_seed_same_district(demo):
+    again = build_demo(20200301, today=TODAY)
+    for name, frame in _frames(demo).items():
+        other = getattr(again, name)
+        if isinstance(frame, gpd.GeoDataFrame):
+            assert shapely.equals_exact(
+                frame.geometry.to_numpy(), other.geometry.to_numpy(), tolerance=0
+            ).all(), name
+            frame, other = (
+                pd.DataFrame(frame.drop(columns="geometry")),
+                pd.DataFrame(other.drop(columns="geometry")),
+            )
+        pd.testing.assert_frame_equal(frame, other, obj=name)
+
+
+def test_demo019_other_seed_other_district(demo):
+    other = build_demo(7, today=TODAY)
+    assert len(other.compounds) == 957 and len(other.sites) == 167  # the facts stay
+    same_geom = shapely.equals_exact(
+        demo.compounds.geometry.to_numpy(), other.compounds.geometry.to_numpy(), tolerance=1.0e-6
+    )
+    assert not same_geom.any()
+    shared = set(demo.enterprises["credit_code"]) & set(other.enterprises["credit_code"])
+    assert len(shared) < 0.01 * len(demo.enterprises)  # random codes: a rare collision at most
+    assert demo.subdistricts["code"].tolist() == other.subdistricts["code"].tolist()
+
+
+# --------------------------------------------------------------------------- IDs
+
+
+def test_demo020_credit_codes_valid_unique_some_end_with_letter(demo):
+    codes = pd.concat([demo.enterprises["credit_code"], demo.shops["licence_id"]])
+    assert codes.map(is_valid_credit_code).all()
+    assert codes.is_unique
+    assert codes.str[2:8].eq("310104").all()  # registered in Xuhui
+    assert demo.enterprises["credit_code"].str[-1].str.isalpha().any()
+    assert demo.enterprises["credit_code"].str[-1].str.isdigit().any()
+
+
+def test_demo021_resident_ids_valid_unique_some_end_with_x(demo):
+    w = demo.site_workers
+    assert w["id_number"].map(is_valid_resident_id).all()
+    assert w["id_number"].is_unique
+    assert w["id_number"].str.endswith("X").any()
+    assert (w["id_number"].str[:2] == w["home_province"].map(PROVINCE_PREFIX)).all()
+    birth = pd.to_datetime(w["id_number"].str[6:14], format="%Y%m%d")
+    age = (pd.Timestamp(TODAY) - birth).dt.days / 365.25
+    assert age.between(16, 65).all()
+
+
+def test_demo022_key_region_arrivals_flagged(demo):
+    w = demo.site_workers
+    hubei = w["id_number"].str.startswith("42")
+    assert hubei.any()
+    assert w.loc[hubei, "from_key_region"].all()
+    flagged = w[w["from_key_region"]]
+    assert flagged["certificate_checked"].map(lambda v: isinstance(v, bool)).all()
+    assert w.loc[~w["from_key_region"], "certificate_checked"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("frame", "columns"),
+    [
+        ("district", ["code", "name"]),
+        ("subdistricts", ["code", "name", "parent_code"]),
+        ("committees", ["code", "name", "parent_code"]),
+        ("compounds", ["code", "name", "parent_code"]),
+        ("buildings", ["code", "compound_code"]),
+        ("enterprises", ["credit_code", "subdistrict_code"]),
+        ("shops", ["licence_id", "subdistrict_code"]),
+        ("sites", ["site_id", "subdistrict_code"]),
+        ("site_workers", ["id_number", "site_id"]),
+        ("stations", ["code", "name"]),
+        ("work_orders", ["area_code"]),
+    ],
+)
+def test_demo023_ids_are_str(demo, frame, columns):
+    df = getattr(demo, frame)
+    for col in columns:
+        assert df[col].map(lambda v: type(v) is str).all(), (frame, col)
+
+
+# --------------------------------------------------------------------------- registers
+
+
+def test_demo024_sites_about_ten_per_subdistrict(demo):
+    per = demo.sites.groupby("subdistrict_code").size().reindex(demo.subdistricts["code"])
+    assert per.notna().all() and per.between(5, 25).all()
+    assert demo.sites["site_id"].is_unique
+    workers = demo.site_workers.groupby("site_id").size().reindex(demo.sites["site_id"])
+    assert workers.between(30, 150).all()
+    assert (workers.to_numpy() == demo.sites["headcount"].to_numpy()).all()
+    arrived = demo.site_workers["arrived_on"] == TODAY
+    today = demo.site_workers[arrived].groupby("site_id").size()
+    want = today.reindex(demo.sites["site_id"], fill_value=0).to_numpy()
+    assert (want == demo.sites["new_arrivals_today"].to_numpy()).all()
+
+
+def test_demo025_jiangsu_road_order_of_magnitude(demo):
+    # Jiangsu Road tracked 204 enterprises and 977 shops; a Xuhui unit should be within x5.
+    for frame, typical in ((demo.enterprises, 204), (demo.shops, 977)):
+        per = frame.groupby("subdistrict_code").size().reindex(demo.subdistricts["code"])
+        assert per.between(typical / 5, typical * 5).all()
+
+
+def test_demo026_enterprise_states_consistent(demo):
+    e = demo.enterprises
+    assert set(e["state"]) <= {"not_registered", "registered", "approved", "reopened", "suspended"}
+    filed = e[e["state"] != "not_registered"]
+    assert filed["planned_headcount"].notna().all()
+    assert (filed["returned_headcount"] <= filed["planned_headcount"]).all()
+    assert filed["capacity_pct"].between(0, 100).all()
+    assert (filed["checkins_today"] <= filed["returned_headcount"]).all()
+    cols = ["labour_gap", "planned_headcount", "returned_headcount"]
+    for gap, planned, returned in filed[cols].itertuples(index=False):
+        if gap:
+            assert sum(gap.values()) == planned - returned
+            json.dumps(gap)  # stored as JSON
+
+
+def test_demo027_stations(demo):
+    s = demo.stations
+    assert s["code"].is_unique
+    assert set(s["kind"]) == {"metro", "railway"}
+    railway = s[s["kind"] == "railway"]
+    assert railway["name"].tolist() == ["上海南站"]
+    assert (s.loc[s["name_en"] == "Xujiahui", "name"] == "徐家汇").all()
+
+
+def test_demo028_work_orders(demo):
+    wo = demo.work_orders
+    assert 100 <= len(wo) <= 1000
+    assert set(wo["source"]) == {"hotline_12345", "checkpoint", "health_cloud"}
+    real = set(demo.committees.loc[~demo.committees["is_virtual"], "code"])
+    assert wo["area_code"].isin(real).all()
+    assert (wo["due_at"] > wo["created_at"]).all()
+    closed = wo[wo["status"] == "closed"]
+    assert (closed["closed_at"] >= closed["created_at"]).all()
+    assert wo.loc[wo["status"] != "closed", "closed_at"].isna().all()
+    assert str(wo["created_at"].dt.tz) == "UTC"
+
+
+# --------------------------------------------------------------------------- database
+
+
+def test_demo029_write_round_trip(demo, session):
+    counts = write_demo(demo, session=session)
+    # The caller owns the transaction: before its commit, another connection sees nothing.
+    with Session(session.get_bind()) as other:
+        assert other.scalar(select(func.count()).select_from(Area)) == 0
+    session.commit()
+    tables = {
+        "areas": (Area, 1 + 14 + 313 + 957),
+        "buildings": (Building, len(demo.buildings)),
+        "enterprises": (Enterprise, len(demo.enterprises)),
+        "shops": (Shop, len(demo.shops)),
+        "construction_sites": (ConstructionSite, 167),
+        "site_workers": (SiteWorker, len(demo.site_workers)),
+        "stations": (Station, 30),
+        "work_orders": (WorkOrder, len(demo.work_orders)),
+    }
+    assert set(counts) == set(tables)
+    for table, (model, expected) in tables.items():
+        in_db = session.scalar(select(func.count()).select_from(model))
+        assert in_db == counts[table] == expected, table
+
+    levels = dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
+    assert levels == {
+        AreaLevel.DISTRICT: 1,
+        AreaLevel.SUBDISTRICT: 14,
+        AreaLevel.COMMITTEE: 313,
+        AreaLevel.COMPOUND: 957,
+    }
+    versions = set(session.scalars(select(DataVersion.dataset)))
+    assert {"areas", "enterprises", "shops", "sites", "work_orders"} <= versions
+
+    # Geometry comes back as the same shapes (MultiPolygon for areas).
+    code = demo.compounds["code"].iloc[5]
+    geom = session.scalar(select(Area.geom).where(Area.code == code))
+    assert geom.geom_type == "MultiPolygon"
+    assert geom.equals_exact(shapely.MultiPolygon([demo.compounds.geometry.iloc[5]]), 1e-9)
+    district = session.scalar(select(Area.geom).where(Area.code == "310104"))
+    assert shapely.equals_exact(
+        shapely.get_parts(district)[0], demo.district.geometry.iloc[0], tolerance=1e-9
+    )
+    b = session.get(Building, demo.buildings["code"].iloc[0])
+    assert b.geom.equals_exact(demo.buildings.geometry.iloc[0], 1e-9)
+
+    # IDs with a trailing X and the JSON labour gap survive.
+    ids = demo.site_workers["id_number"]
+    x_id = ids[ids.str.endswith("X")].iloc[0]
+    assert session.get(SiteWorker, x_id) is not None
+    with_gap = demo.enterprises[demo.enterprises["labour_gap"].notna()].iloc[0]
+    assert session.get(Enterprise, with_gap["credit_code"]).labour_gap == with_gap["labour_gap"]
+    pop = session.scalar(select(func.sum(Area.population)).where(Area.level == AreaLevel.COMPOUND))
+    assert pop == int(demo.compounds["population"].sum())
+    assert session.scalar(select(Area.parent_code).where(Area.code == code)) == code[:12]
+
+
+def test_demo030_points_are_points(demo):
+    for name in ("enterprises", "shops", "sites", "stations"):
+        assert (getattr(demo, name).geometry.geom_type == "Point").all()
+    assert np.isfinite(demo.compounds[["label_lon", "label_lat"]].to_numpy()).all()
