@@ -7,11 +7,13 @@ standard error. Exit codes: 0 done, 1 failed, 2 refused (bad input, nothing writ
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dashboard.config import PROJECT_ROOT, get_settings
 
@@ -70,7 +72,8 @@ def ensure_demo(*, seed: int | None = None) -> dict[str, int] | None:
         if session.scalar(select(func.count()).select_from(Area)):
             return None
     started = time.perf_counter()
-    district = build_demo(seed if seed is not None else settings.demo_seed)
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    district = build_demo(seed if seed is not None else settings.demo_seed, today=today)
     with session_scope() as session:
         counts = write_demo(district, session=session)
     logger.info("demo district built in %.1f s", time.perf_counter() - started)
