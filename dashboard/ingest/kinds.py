@@ -1,0 +1,818 @@
+"""The registry of feed kinds (``KINDS``) and what each needs beyond the generic pipeline.
+
+Each kind is declared as data (:class:`dashboard.ingest.spec.Kind`): columns, key, table,
+readers, datasets. The hooks here are the checks only the database can answer (does that
+compound, station, site exist?), the geometry rules of boundaries, and the writers whose table
+is not one row per file row (indicators are stored long; pings are appended).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
+
+from dashboard.coords import to_wgs84
+from dashboard.indicators import INDICATOR_KEYS
+from dashboard.ingest import write
+from dashboard.ingest.readers import CSV, GEOJSON, XLSX
+from dashboard.ingest.rows import GEOMETRY, GEOMETRY_ERROR, Rows, python_values
+from dashboard.ingest.spec import Column, ColumnType, Context, FileRejected, Kind
+from dashboard.models import (
+    Area,
+    AreaLevel,
+    ConstructionSite,
+    Enterprise,
+    IndicatorValue,
+    Ping,
+    Shop,
+    SiteWorker,
+    Station,
+    StationBooking,
+    StationFlow,
+)
+
+logger = logging.getLogger(__name__)
+
+T = ColumnType
+TABLE_FILES = frozenset({CSV, XLSX})
+IN_CHUNK = 1_000  # values per IN (...) list: well under SQLite's bound-parameter limit
+
+ENTERPRISE_STATES = ("not_registered", "registered", "approved", "reopened", "suspended")
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def existing(
+    ctx: Context,
+    column: InstrumentedAttribute[Any] | ColumnElement[Any],
+    values: Iterable[Any],
+    *where: ColumnElement[bool],
+) -> set[Any]:
+    """Which of ``values`` exist in ``column`` (bound parameters, in chunks)."""
+    wanted = sorted({v for v in values if v is not None})
+    found: set[Any] = set()
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        found.update(ctx.session.scalars(select(column).where(column.in_(chunk), *where)))
+    return found
+
+
+def reject_unknown(
+    ctx: Context,
+    rows: Rows,
+    column: str,
+    known: set[Any],
+    reason: str,
+    what: str,
+) -> None:
+    """Set aside rows whose ``column`` is filled but not in ``known``."""
+    if column not in rows.values:
+        return
+    values = rows.values[column].to_numpy(dtype=object)
+    unknown = np.array([v is not None and v not in known for v in values], dtype=bool)
+    rows.reject(
+        unknown, reason, lambda idx: [f"{column} {values[i]!r} is not a known {what}" for i in idx]
+    )
+
+
+def ok_values(rows: Rows, column: str) -> list[Any]:
+    values = rows.values[column].to_numpy(dtype=object)
+    return [v for v, good in zip(values, rows.ok, strict=True) if good and v is not None]
+
+
+def table_records(
+    ctx: Context, rows: Rows, *, extra: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One dict per good row: the parsed columns that are table columns, blanks left out
+    (so they do not overwrite), plus ``extra`` and the batch id."""
+    table = ctx.kind.table
+    idx = np.flatnonzero(rows.ok)
+    columns = [c for c in rows.values if c in table.c]
+    typed = {c.name: c.type for c in ctx.kind.columns}
+    values = {c: python_values(rows.values[c].iloc[idx], typed.get(c)) for c in columns}
+    fixed: dict[str, Any] = {"batch_id": ctx.batch_id} if "batch_id" in table.c else {}
+    if "updated_at" in table.c:
+        fixed["updated_at"] = ctx.now
+    fixed.update(extra or {})
+    key = set(ctx.kind.key)
+    records = []
+    for i in range(len(idx)):
+        record = {c: values[c][i] for c in columns if values[c][i] is not None or c in key}
+        record.update(fixed)
+        records.append(record)
+    return records
+
+
+def write_upsert(ctx: Context, rows: Rows) -> None:
+    write.upsert(
+        ctx.session, ctx.kind.table, table_records(ctx, rows), key=ctx.kind.key, kind=ctx.kind.name
+    )
+
+
+# --------------------------------------------------------------------------- areas
+
+
+def _areas_header(ctx: Context) -> None:
+    if ctx.level is None:
+        raise FileRejected(
+            f"{ctx.path.name}: say which level these boundaries are: pass --level district, "
+            "subdistrict, committee or compound"
+        )
+    needed = []
+    if ctx.level is not AreaLevel.DISTRICT and "parent_code" not in ctx.header:
+        needed.append("parent_code")
+    if ctx.level is AreaLevel.COMPOUND and "population" not in ctx.header:
+        needed.append("population")
+    if needed:
+        raise FileRejected(
+            f"{ctx.path.name}: {ctx.level.value} boundaries need the propert"
+            f"{'ies' if len(needed) > 1 else 'y'} {', '.join(needed)} on every feature"
+        )
+
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _areas_rows(ctx: Context, rows: Rows) -> None:
+    assert ctx.level is not None and ctx.source_crs is not None
+    level = ctx.level
+    n = rows.n
+    errors = rows.raw[GEOMETRY_ERROR].to_numpy(dtype=object)
+    rows.reject(
+        np.not_equal(errors, None), "broken_geometry", lambda idx: [str(errors[i]) for i in idx]
+    )
+
+    geoms = rows.raw[GEOMETRY].to_numpy(dtype=object)
+    polygonal = np.array(
+        [g is not None and g.geom_type in ("Polygon", "MultiPolygon") for g in geoms], dtype=bool
+    )
+    rows.reject(
+        ~polygonal,
+        "wrong_geometry_type",
+        lambda idx: [f"a {geoms[i].geom_type}, expected Polygon or MultiPolygon" for i in idx],
+    )
+
+    # Reproject every coordinate of every good geometry in one vectorised call.
+    good = rows.ok
+    source = ctx.source_crs
+
+    def reproject(coords: np.ndarray) -> np.ndarray:
+        x, y = to_wgs84(coords[:, 0], coords[:, 1], source)
+        return np.column_stack([x, y])
+
+    out = np.full(n, None, dtype=object)
+    if good.any():
+        out[good] = shapely.transform(geoms[good], reproject)
+    bounds = np.full((n, 4), np.nan)
+    if good.any():
+        bounds[good] = shapely.bounds(out[good])
+    with np.errstate(invalid="ignore"):
+        in_range = (
+            np.isfinite(bounds).all(axis=1)
+            & (bounds[:, 0] >= -180)
+            & (bounds[:, 2] <= 180)
+            & (bounds[:, 1] >= -90)
+            & (bounds[:, 3] <= 90)
+        )
+    rows.reject(
+        good & ~in_range,
+        "bad_coordinates",
+        f"coordinates outside -180..180 / -90..90 after conversion from {source.label}",
+    )
+
+    good = rows.ok
+    valid = np.zeros(n, dtype=bool)
+    if good.any():
+        valid[good] = shapely.is_valid(out[good])
+    rows.reject(
+        good & ~valid,
+        "broken_geometry",
+        lambda idx: [f"invalid polygon: {shapely.is_valid_reason(out[i])}" for i in idx],
+    )
+
+    good = rows.ok
+    multi = np.full(n, None, dtype=object)
+    area_km2 = np.full(n, None, dtype=object)
+    label_lon = np.full(n, None, dtype=object)
+    label_lat = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(good):
+        g = out[i]
+        multi[i] = g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+        area_km2[i] = abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6
+        label = g.point_on_surface()
+        label_lon[i], label_lat[i] = float(label.x), float(label.y)
+    rows.values["geom"] = pd.Series(multi, dtype=object)
+    rows.values["area_km2"] = pd.Series(area_km2, dtype=object)
+    rows.values["label_lon"] = pd.Series(label_lon, dtype=object)
+    rows.values["label_lat"] = pd.Series(label_lat, dtype=object)
+    rows.values["level"] = pd.Series([level] * n, dtype=object)
+
+    # A code already used at another level would silently move a node in the hierarchy.
+    codes = rows.values["code"].to_numpy(dtype=object)
+    elsewhere = existing(ctx, Area.code, codes, Area.level != level)
+    rows.reject(
+        np.array([c in elsewhere for c in codes], dtype=bool),
+        "wrong_level",
+        lambda idx: [f"code {codes[i]!r} already exists at another level" for i in idx],
+    )
+
+    if level is AreaLevel.DISTRICT:
+        rows.values.pop("parent_code", None)
+    else:
+        parent_level = level.parent
+        assert parent_level is not None
+        parents = rows.values["parent_code"].to_numpy(dtype=object)
+        rows.reject(
+            np.equal(parents, None),
+            "unknown_parent",
+            f"parent_code is blank; a {level.value} needs its {parent_level.value}",
+        )
+        known = existing(ctx, Area.code, parents, Area.level == parent_level)
+        reject_unknown(ctx, rows, "parent_code", known, "unknown_parent", parent_level.value)
+
+    if level is AreaLevel.COMPOUND:
+        population = rows.values["population"].to_numpy(dtype="float64", na_value=np.nan)
+        rows.reject(np.isnan(population), "missing_value", "population is blank; compounds need it")
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+def _indicators_header(ctx: Context) -> None:
+    if not any(k in ctx.header for k in INDICATOR_KEYS):
+        raise FileRejected(
+            f"{ctx.path.name}: no indicator column; expected at least one of "
+            + ", ".join(INDICATOR_KEYS)
+        )
+
+
+def _indicators_rows(ctx: Context, rows: Rows) -> None:
+    codes = rows.values["compound_code"].to_numpy(dtype=object)
+    known = existing(ctx, Area.code, codes, Area.level == AreaLevel.COMPOUND)
+    reject_unknown(ctx, rows, "compound_code", known, "unknown_compound", "compound")
+
+
+def _indicators_write(ctx: Context, rows: Rows) -> None:
+    """Wide file rows -> one stored value per (day, compound, indicator); blanks store nothing."""
+    idx = np.flatnonzero(rows.ok)
+    dates = rows.values["date"].to_numpy(dtype=object)[idx]
+    codes = rows.values["compound_code"].to_numpy(dtype=object)[idx]
+    records: list[dict[str, Any]] = []
+    for key in INDICATOR_KEYS:
+        if key not in rows.values:
+            continue
+        values = rows.values[key].to_numpy(dtype="float64", na_value=np.nan)[idx]
+        for d, code, v in zip(dates, codes, values, strict=True):
+            if not np.isnan(v):
+                records.append(
+                    {
+                        "date": d,
+                        "compound_code": code,
+                        "indicator": key,
+                        "value": float(v),
+                        "batch_id": ctx.batch_id,
+                    }
+                )
+    write.upsert(
+        ctx.session,
+        IndicatorValue.__table__,
+        records,
+        key=("date", "compound_code", "indicator"),
+        kind=ctx.kind.name,
+    )
+    ctx.notes.append(f"{len(records)} indicator values stored")
+
+
+# --------------------------------------------------------------------------- pings
+
+
+def district_outline(ctx: Context) -> shapely.Geometry | None:
+    geoms = [
+        g
+        for g in ctx.session.scalars(select(Area.geom).where(Area.level == AreaLevel.DISTRICT))
+        if g is not None
+    ]
+    if not geoms:
+        return None
+    outline = shapely.union_all(geoms)
+    shapely.prepare(outline)
+    return outline
+
+
+def _pings_rows(ctx: Context, rows: Rows) -> None:
+    outline = district_outline(ctx)
+    if outline is None:
+        ctx.notes.append("no district outline in the database: pings not checked against it")
+        return
+    lon = rows.values["lon"].to_numpy(dtype="float64", na_value=np.nan)
+    lat = rows.values["lat"].to_numpy(dtype="float64", na_value=np.nan)
+    ok = rows.ok
+    inside = np.zeros(rows.n, dtype=bool)
+    inside[ok] = shapely.intersects_xy(outline, lon[ok], lat[ok])
+    rows.reject(ok & ~inside, "outside_district", "the point is outside the district outline")
+
+
+def _pings_write(ctx: Context, rows: Rows) -> None:
+    idx = np.flatnonzero(rows.ok)
+    stamps = rows.values["timestamp"].iloc[idx].dt.to_pydatetime()
+    lon = rows.values["lon"].to_numpy(dtype="float64", na_value=np.nan)[idx].tolist()
+    lat = rows.values["lat"].to_numpy(dtype="float64", na_value=np.nan)[idx].tolist()
+    if "weight" in rows.values:
+        weight = rows.values["weight"].to_numpy(dtype="float64", na_value=np.nan)[idx]
+        weight = np.where(np.isnan(weight), 1.0, weight).tolist()
+    else:
+        weight = [1.0] * len(idx)
+    batch = ctx.batch_id
+    records = [
+        {"ts": t, "lon": x, "lat": y, "weight": w, "batch_id": batch}
+        for t, x, y, w in zip(stamps, lon, lat, weight, strict=True)
+    ]
+    write.append(ctx.session, Ping.__table__, records, kind=ctx.kind.name)
+
+
+# --------------------------------------------------------------------------- registers
+
+
+def _subdistrict_check(ctx: Context, rows: Rows) -> None:
+    if "subdistrict_code" not in rows.values:
+        return
+    codes = rows.values["subdistrict_code"].to_numpy(dtype=object)
+    known = existing(ctx, Area.code, codes, Area.level == AreaLevel.SUBDISTRICT)
+    reject_unknown(ctx, rows, "subdistrict_code", known, "unknown_area", "subdistrict")
+
+
+def _site_checkins_rows(ctx: Context, rows: Rows) -> None:
+    sites = rows.values["site_id"].to_numpy(dtype=object)
+    known = existing(ctx, ConstructionSite.site_id, sites)
+    reject_unknown(ctx, rows, "site_id", known, "unknown_site", "construction site")
+
+
+def _site_checkins_write(ctx: Context, rows: Rows) -> None:
+    """Upsert the workers, then recount every site they joined or left."""
+    ids = ok_values(rows, "id_number")
+    touched = set(ok_values(rows, "site_id"))
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        touched.update(
+            ctx.session.scalars(select(SiteWorker.site_id).where(SiteWorker.id_number.in_(chunk)))
+        )
+    write_upsert(ctx, rows)
+    recount_sites(ctx, sorted(touched))
+
+
+def recount_sites(ctx: Context, site_ids: list[str]) -> None:
+    """headcount and new_arrivals_today of each site from its workers; "today" is the
+    district's calendar day at ``ctx.now``."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    workers = SiteWorker.__table__
+    headcount = (
+        select(func.count())
+        .select_from(workers)
+        .where(workers.c.site_id == ConstructionSite.site_id)
+        .scalar_subquery()
+    )
+    arrivals = (
+        select(func.count())
+        .select_from(workers)
+        .where(workers.c.site_id == ConstructionSite.site_id, workers.c.arrived_on == today)
+        .scalar_subquery()
+    )
+    for start in range(0, len(site_ids), IN_CHUNK):
+        chunk = site_ids[start : start + IN_CHUNK]
+        ctx.session.execute(
+            update(ConstructionSite)
+            .where(ConstructionSite.site_id.in_(chunk))
+            .values(headcount=headcount, new_arrivals_today=arrivals, updated_at=ctx.now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# --------------------------------------------------------------------------- stations
+
+
+def _station_rows(ctx: Context, rows: Rows) -> None:
+    codes = rows.values["station_code"].to_numpy(dtype=object)
+    known = existing(ctx, Station.code, codes)
+    reject_unknown(ctx, rows, "station_code", known, "unknown_station", "station")
+    hours = rows.values["hour_start"].dt.tz_convert(ctx.tz)
+    off_hour = (
+        hours.notna()
+        & ((hours.dt.minute != 0) | (hours.dt.second != 0) | (hours.dt.microsecond != 0))
+    ).to_numpy(dtype=bool)
+    text = rows.raw["hour_start"].to_numpy(dtype=object)
+    rows.reject(
+        off_hour,
+        "bad_timestamp",
+        lambda idx: [f"hour_start: {text[i]!r} is not the start of an hour" for i in idx],
+    )
+
+
+# --------------------------------------------------------------------------- the registry
+
+_LON = Column("lon", T.LON, doc="longitude, in the file's coordinate system", example="121.4365")
+_LAT = Column("lat", T.LAT, doc="latitude, in the file's coordinate system", example="31.1880")
+
+AREAS = Kind(
+    name="areas",
+    title="Area boundaries",
+    doc="Boundaries of one level of the hierarchy (--level). Upserted by code.",
+    columns=(
+        Column(
+            "code",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=32,
+            doc="area code",
+            example="310104012",
+        ),
+        Column(
+            "name",
+            T.TEXT,
+            required=True,
+            blank_ok=False,
+            max_length=200,
+            doc="name",
+            example="湖南路街道",
+        ),
+        Column(
+            "parent_code",
+            T.CODE,
+            max_length=32,
+            doc="code of the area one level up (required except for a district)",
+            example="310104",
+        ),
+        Column(
+            "population",
+            T.INT,
+            min_value=0,
+            doc="residents (required for compounds)",
+            example="12000",
+        ),
+    ),
+    key=("code",),
+    table=Area.__table__,
+    formats=frozenset({GEOJSON}),
+    datasets=("areas",),
+    coordinates="geometry",
+    check_header=_areas_header,
+    check_rows=_areas_rows,
+)
+
+INDICATORS = Kind(
+    name="indicators",
+    title="Community-risk indicators",
+    doc="One row per compound and day, one column per indicator (at least one).",
+    columns=(
+        Column(
+            "date",
+            T.DATE,
+            required=True,
+            blank_ok=False,
+            doc="the day the values are for",
+            example="2026-11-20",
+        ),
+        Column(
+            "compound_code",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=32,
+            doc="compound code (must exist)",
+            example="310104012003001",
+        ),
+        *(
+            Column(
+                k, T.FLOAT, min_value=0, doc="indicator value, >= 0; blank = missing", example="0"
+            )
+            for k in INDICATOR_KEYS
+        ),
+    ),
+    key=("date", "compound_code"),
+    table=IndicatorValue.__table__,
+    formats=TABLE_FILES,
+    datasets=("indicators",),
+    check_header=_indicators_header,
+    check_rows=_indicators_rows,
+    write=_indicators_write,
+)
+
+PINGS = Kind(
+    name="pings",
+    title="Location pings",
+    doc="Raw location pings from carriers or map vendors; appended, no natural key.",
+    columns=(
+        Column(
+            "timestamp",
+            T.TIMESTAMP,
+            required=True,
+            blank_ok=False,
+            doc="when the device was seen",
+            example="2026-11-21T09:05:00+08:00",
+        ),
+        Column("lon", T.LON, required=True, doc="longitude", example="121.4365"),
+        Column("lat", T.LAT, required=True, doc="latitude", example="31.1880"),
+        Column(
+            "weight",
+            T.FLOAT,
+            min_value=0,
+            doc="people the ping stands for (default 1)",
+            example="1",
+        ),
+    ),
+    key=(),
+    table=Ping.__table__,
+    formats=frozenset({CSV}),
+    datasets=("pings",),
+    coordinates="lonlat",
+    check_rows=_pings_rows,
+    write=_pings_write,
+)
+
+ENTERPRISES = Kind(
+    name="enterprises",
+    title="Enterprises (复工)",
+    doc="Reopening register. Only credit_code is required; absent columns and blank cells "
+    "leave stored values unchanged; a new enterprise needs a name.",
+    columns=(
+        Column(
+            "credit_code",
+            T.CREDIT_CODE,
+            required=True,
+            blank_ok=False,
+            doc="unified social credit code (GB 32100, check character verified)",
+            example="91310104MA1FL0AT82",
+        ),
+        Column(
+            "name", T.TEXT, max_length=200, doc="registered name", example="上海某某科技有限公司"
+        ),
+        Column("address", T.TEXT, max_length=300, doc="address", example="徐汇区虹桥路1号"),
+        _LON,
+        _LAT,
+        Column(
+            "subdistrict_code",
+            T.CODE,
+            max_length=32,
+            doc="subdistrict code (must exist)",
+            example="310104012",
+        ),
+        Column("industry", T.TEXT, max_length=100, doc="industry", example="软件和信息技术服务业"),
+        Column(
+            "state", T.CHOICE, choices=ENTERPRISE_STATES, doc="reopening state", example="approved"
+        ),
+        Column("planned_reopen_date", T.DATE, doc="planned reopening day", example="2026-02-10"),
+        Column("planned_headcount", T.INT, min_value=0, doc="staff planned back", example="120"),
+        Column("returned_headcount", T.INT, min_value=0, doc="staff back", example="85"),
+        Column(
+            "capacity_pct",
+            T.FLOAT,
+            min_value=0,
+            max_value=100,
+            doc="capacity recovered, percent",
+            example="70",
+        ),
+        Column(
+            "pending_approvals",
+            T.INT,
+            min_value=0,
+            doc="employee returns awaiting approval",
+            example="3",
+        ),
+        Column(
+            "checkins_today",
+            T.INT,
+            min_value=0,
+            doc="employee health check-ins today",
+            example="80",
+        ),
+    ),
+    key=("credit_code",),
+    table=Enterprise.__table__,
+    formats=TABLE_FILES,
+    datasets=("enterprises",),
+    coordinates="lonlat",
+    new_row_needs=("name",),
+    check_rows=_subdistrict_check,
+)
+
+SHOPS = Kind(
+    name="shops",
+    title="Street shops (复市)",
+    doc="Shop register. Same update rules as enterprises; a new shop needs a name.",
+    columns=(
+        Column(
+            "licence_id",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="business licence number",
+            example="310104000123456",
+        ),
+        Column("name", T.TEXT, max_length=200, doc="shop name", example="老王面馆"),
+        Column("street", T.TEXT, max_length=200, doc="street", example="江苏路"),
+        Column(
+            "subdistrict_code",
+            T.CODE,
+            max_length=32,
+            doc="subdistrict code (must exist)",
+            example="310105001",
+        ),
+        _LON,
+        _LAT,
+        Column("is_open", T.BOOL, doc="open today: true/false, 1/0, 是/否", example="是"),
+        Column("staff_registered", T.INT, min_value=0, doc="staff registered", example="6"),
+    ),
+    key=("licence_id",),
+    table=Shop.__table__,
+    formats=TABLE_FILES,
+    datasets=("shops",),
+    coordinates="lonlat",
+    new_row_needs=("name",),
+    check_rows=_subdistrict_check,
+)
+
+SITE_CHECKINS = Kind(
+    name="site_checkins",
+    title="Construction-site check-ins (复产)",
+    doc="Workers checked in by the main contractor. Upserted by id_number; each touched "
+    "site's headcount and new arrivals today are recounted. Personal data: never in messages.",
+    columns=(
+        Column(
+            "site_id",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="construction site (must exist)",
+            example="XH-2026-017",
+        ),
+        Column(
+            "id_number",
+            T.RESIDENT_ID,
+            required=True,
+            blank_ok=False,
+            personal=True,
+            doc="18-character resident ID (check character verified; x -> X)",
+            example="11010519491231002X",
+        ),
+        Column(
+            "name",
+            T.TEXT,
+            required=True,
+            blank_ok=False,
+            max_length=100,
+            personal=True,
+            doc="worker's name",
+            example="张三",
+        ),
+        Column(
+            "home_province",
+            T.TEXT,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="home province",
+            example="安徽",
+        ),
+        Column(
+            "arrived_on",
+            T.DATE,
+            required=True,
+            blank_ok=False,
+            doc="day of arrival",
+            example="2026-11-20",
+        ),
+        Column(
+            "from_key_region",
+            T.BOOL,
+            required=True,
+            blank_ok=False,
+            doc="arrived from a key region",
+            example="否",
+        ),
+        Column(
+            "certificate_checked",
+            T.BOOL,
+            doc="14-day isolation certificate checked",
+            example="true",
+        ),
+    ),
+    key=("id_number",),
+    table=SiteWorker.__table__,
+    formats=TABLE_FILES,
+    datasets=("sites",),
+    check_rows=_site_checkins_rows,
+    write=_site_checkins_write,
+)
+
+STATION_FLOWS = Kind(
+    name="station_flows",
+    title="Station arrivals per hour",
+    doc="Actual arrivals per station and hour. Upserted by (station_code, hour_start).",
+    columns=(
+        Column(
+            "station_code",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="station (must exist)",
+            example="SHANGHAI_SOUTH",
+        ),
+        Column(
+            "hour_start",
+            T.TIMESTAMP,
+            required=True,
+            blank_ok=False,
+            doc="start of the hour",
+            example="2026-11-21T09:00:00+08:00",
+        ),
+        Column(
+            "arrivals",
+            T.INT,
+            required=True,
+            blank_ok=False,
+            min_value=0,
+            doc="arrivals in that hour",
+            example="812",
+        ),
+    ),
+    key=("station_code", "hour_start"),
+    table=StationFlow.__table__,
+    formats=TABLE_FILES,
+    datasets=("station_flows",),
+    check_rows=_station_rows,
+)
+
+STATION_BOOKINGS = Kind(
+    name="station_bookings",
+    title="Station arrivals booked",
+    doc="Arrivals booked per future hour as known at as_of. Upserted by "
+    "(station_code, as_of, hour_start).",
+    columns=(
+        Column(
+            "station_code",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="station (must exist)",
+            example="SHANGHAI_SOUTH",
+        ),
+        Column(
+            "as_of",
+            T.TIMESTAMP,
+            required=True,
+            blank_ok=False,
+            doc="when the booking count was taken",
+            example="2026-11-21T06:00:00+08:00",
+        ),
+        Column(
+            "hour_start",
+            T.TIMESTAMP,
+            required=True,
+            blank_ok=False,
+            doc="start of the booked hour",
+            example="2026-11-21T09:00:00+08:00",
+        ),
+        Column(
+            "booked",
+            T.INT,
+            required=True,
+            blank_ok=False,
+            min_value=0,
+            doc="arrivals booked for that hour",
+            example="640",
+        ),
+    ),
+    key=("station_code", "as_of", "hour_start"),
+    table=StationBooking.__table__,
+    formats=TABLE_FILES,
+    datasets=("station_bookings",),
+    check_rows=_station_rows,
+)
+
+#: Every kind of feed, by name (the CLI's ``import KIND`` and the inbox's sub-folders).
+KINDS: Mapping[str, Kind] = {
+    k.name: k
+    for k in (
+        AREAS,
+        INDICATORS,
+        PINGS,
+        ENTERPRISES,
+        SHOPS,
+        SITE_CHECKINS,
+        STATION_FLOWS,
+        STATION_BOOKINGS,
+    )
+}
