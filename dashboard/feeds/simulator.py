@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -106,6 +107,7 @@ class _World:
     enterprises: pd.DataFrame
     shops: pd.DataFrame
     sites: pd.DataFrame
+    outline: shapely.Geometry | None
     last_flow_hour: dt.datetime | None
     last_booking: dt.datetime | None
     indicator_dates: set[dt.date]
@@ -143,12 +145,14 @@ def _read_world(session: Session) -> _World:
         session.execute(select(ConstructionSite.site_id)).all(), columns=["site_id"]
     )
     dates = set(session.scalars(select(IndicatorValue.date).distinct()))
+    outline = session.scalar(select(Area.geom).where(Area.level == AreaLevel.DISTRICT))
     return _World(
         stations,
         compounds,
         enterprises,
         shops,
         sites,
+        outline,
         session.scalar(select(func.max(StationFlow.hour_start))),
         session.scalar(select(func.max(StationBooking.as_of))),
         dates,
@@ -212,19 +216,26 @@ def write_pings(settings, world, inbox, *, now, tz) -> list[Path]:
     groups.append((hs[:, 0], hs[:, 1], daytime * 0.5, hw / hw.sum()))
 
     totals = np.array([g[2] for g in groups])
-    per_group = rng.multinomial(n, totals / totals.sum())
+    # Draw a few more than needed: the carrier's feed is already cut to the district's outline.
+    per_group = rng.multinomial(int(n * 1.25) + 10, totals / totals.sum())
     lons, lats = [], []
     for (glon, glat, _, p), k in zip(groups, per_group, strict=True):
         idx = rng.choice(len(glon), size=k, p=p)
         lons.append(glon[idx] + rng.normal(0, 0.0012, k))
         lats.append(glat[idx] + rng.normal(0, 0.0010, k))
-    seconds = rng.uniform(0, settings.simulator_interval_s, n)
+    lon, lat = np.concatenate(lons), np.concatenate(lats)
+    if world.outline is not None:
+        inside = shapely.contains_xy(world.outline, lon, lat)
+        lon, lat = lon[inside], lat[inside]
+    keep = rng.permutation(len(lon))[:n]
+    lon, lat = lon[keep], lat[keep]
+    seconds = rng.uniform(0, settings.simulator_interval_s, len(lon))
     ts = [now - dt.timedelta(seconds=float(s)) for s in seconds]
     frame = pd.DataFrame(
         {
             "timestamp": [t.astimezone(dt.UTC).isoformat(timespec="seconds") for t in ts],
-            "lon": np.round(np.concatenate(lons), 6),
-            "lat": np.round(np.concatenate(lats), 6),
+            "lon": np.round(lon, 6),
+            "lat": np.round(lat, 6),
         }
     )
     return [_write(inbox, "pings", f"pings_{_stamp(now)}", frame, prj=True)]
