@@ -1,0 +1,97 @@
+"""The web app: builds the Dash app, registers its pages, callbacks and the JSON API.
+
+``gunicorn app:server`` serves it in production; ``run_dev_server(host, port)`` (what
+``python -m dashboard serve`` calls) runs Dash's development server. The database is
+``get_settings().database_url`` (env ``DASHBOARD_DATABASE_URL``), read when a request needs it.
+
+Pages: ``/`` the wall screen (no login, aggregates only), ``/ops`` the operators' page;
+``/api/v1/...`` the read-only JSON API (:mod:`dashboard.api`). Both pages take ``?lang=en``.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+import dash
+from dash import Dash, html
+from dash.development.base_component import Component
+
+import callbacks  # noqa: F401  (registers every module-level @callback)
+from dashboard import api, i18n
+from dashboard.config import get_settings
+from layouts.ops import ops_layout
+from layouts.wall import wall_layout
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _translator(lang: str | None) -> tuple[str, i18n.Translator]:
+    code = i18n.normalize_lang(lang, get_settings().language)
+    return code, partial(i18n.t, lang=code)
+
+
+def wall_page(lang: str | None = None, **_query: str) -> Component:
+    """``/``: Dash pages call it with the query string's parameters (``?lang=en``)."""
+    settings = get_settings()
+    code, tr = _translator(lang)
+    return wall_layout(
+        tr, lang=code, timezone=settings.timezone, refresh_ms=settings.refresh_interval_s * 1000
+    )
+
+
+def ops_page(lang: str | None = None, **_query: str) -> Component:
+    code, tr = _translator(lang)
+    return ops_layout(tr, lang=code)
+
+
+def shell() -> Component:
+    """``app.layout``: only the page container (each page carries its own stores and timers)."""
+    return html.Div(className="shell", children=[dash.page_container])
+
+
+def create_app() -> Dash:
+    settings = get_settings()
+    title = i18n.t("app.title", settings.language)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ROOT / "assets"),
+        title=title,
+        update_title=None,  # the wall's title must not flicker "Updating..." every tick
+        serve_locally=True,  # no CDN: the wall runs without internet
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    dash.register_page("wall", path="/", layout=wall_page, title=title)
+    dash.register_page(
+        "ops",
+        path="/ops",
+        layout=ops_page,
+        title=f"{i18n.t('app.ops_title', settings.language)} · {title}",
+    )
+    app.layout = shell
+    app.server.register_blueprint(api.blueprint)
+    return app
+
+
+app = create_app()
+server = app.server
+
+
+def run_dev_server(
+    host: str | None = None, port: int | None = None, *, debug: bool = False
+) -> None:
+    """Dash's development server (single process, threaded); production uses gunicorn."""
+    settings = get_settings()
+    app.run(host=host or settings.host, port=port or settings.port, debug=debug)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_dev_server()

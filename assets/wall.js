@@ -1,0 +1,48 @@
+/* Clientside callbacks of the wall screen: pure UI, no request to the server.
+ * clock: the time and date in the district's time zone (Intl.DateTimeFormat with timeZone),
+ * and the age of the newest data (Intl.RelativeTimeFormat), once a second. */
+(function () {
+  "use strict";
+  var formats = {};
+
+  function format(locale, tz, kind) {
+    var key = locale + "|" + tz + "|" + kind;
+    if (!formats[key]) {
+      var options = kind === "time"
+        ? { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }
+        : { timeZone: tz, year: "numeric", month: "long", day: "numeric", weekday: "long" };
+      formats[key] = new Intl.DateTimeFormat(locale, options);
+    }
+    return formats[key];
+  }
+
+  function age(ms, locale) {
+    var rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return rtf.format(-s, "second");
+    if (s < 3600) return rtf.format(-Math.floor(s / 60), "minute");
+    if (s < 86400) return rtf.format(-Math.floor(s / 3600), "hour");
+    return rtf.format(-Math.floor(s / 86400), "day");
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wall: {
+      clock: function (_n, tz, lang, versions) {
+        var locale = lang === "en" ? "en-GB" : "zh-CN";
+        tz = tz || "Asia/Shanghai";
+        var now = new Date();
+        var newest = "—";
+        if (versions && versions.updated_ms) {
+          var times = Object.values(versions.updated_ms);
+          if (times.length) newest = age(now.getTime() - Math.max.apply(null, times), locale);
+        }
+        return [format(locale, tz, "time").format(now), format(locale, tz, "date").format(now), newest];
+      },
+      measure: function () {
+        var el = document.getElementById("wall-map");
+        if (!el || !el.clientWidth || !el.clientHeight) return null;
+        return { w: el.clientWidth, h: el.clientHeight };
+      },
+    },
+  });
+})();

@@ -1,0 +1,220 @@
+"""The one message catalogue of the web app: every UI string, in Simplified Chinese and English.
+
+Chinese is the default; English is chosen with ``?lang=en`` (the wall screen has no keyboard, so
+the language is part of its URL) or the toggle on the browser pages. Layouts and callbacks never
+hold UI strings: they ask :func:`t` for a key. ``tests/test_i18n.py`` checks that every key has
+both languages and that every key used in ``layouts/`` and ``callbacks/`` exists here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Final
+from zoneinfo import ZoneInfo
+
+logger = logging.getLogger(__name__)
+
+LANGS: Final = ("zh", "en")
+# t bound to one language: what layouts receive as ``tr``.
+Translator = Callable[[str], str]
+DEFAULT_LANG: Final = "zh"
+
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    # --- shell, header
+    "app.title": {"zh": "徐汇区 一网统管", "en": "Xuhui District · City Operations"},
+    "app.district": {"zh": "徐汇区", "en": "Xuhui District"},
+    "app.brand": {"zh": "一网统管", "en": "City Operations"},
+    "app.subtitle": {"zh": "城市运行综合态势", "en": "One network manages the city"},
+    "app.ops_title": {"zh": "运行维护", "en": "Operations"},
+    "lang.zh": {"zh": "中文", "en": "中文"},
+    "lang.en": {"zh": "EN", "en": "EN"},
+    "nav.wall": {"zh": "大屏", "en": "Wall screen"},
+    # --- freshness
+    "fresh.newest": {"zh": "数据更新", "en": "Data updated"},
+    "fresh.all_on_time": {"zh": "各数据源按时更新", "en": "All feeds on time"},
+    "fresh.late": {"zh": "数据迟到", "en": "Late"},
+    "fresh.no_data": {"zh": "暂无数据", "en": "No data yet"},
+    "fresh.disconnected": {
+        "zh": "数据库连接中断，显示的是最后一次读取的数据",
+        "en": "Database unreachable: showing the last data read",
+    },
+    "fresh.never": {"zh": "从未更新", "en": "never"},
+    "list.separator": {"zh": "、", "en": ", "},
+    # --- datasets
+    "dataset.areas": {"zh": "行政区划", "en": "Areas"},
+    "dataset.indicators": {"zh": "风险指标", "en": "Risk indicators"},
+    "dataset.risk": {"zh": "风险评分", "en": "Risk scores"},
+    "dataset.pings": {"zh": "人流定位", "en": "Location pings"},
+    "dataset.crowd": {"zh": "人群密度", "en": "Crowd density"},
+    "dataset.enterprises": {"zh": "企业复工", "en": "Enterprises"},
+    "dataset.shops": {"zh": "商铺复市", "en": "Shops"},
+    "dataset.sites": {"zh": "工地复产", "en": "Construction sites"},
+    "dataset.station_flows": {"zh": "车站客流", "en": "Station arrivals"},
+    "dataset.station_bookings": {"zh": "车站预订", "en": "Station bookings"},
+    "dataset.forecasts": {"zh": "客流预测", "en": "Flow forecasts"},
+    "dataset.work_orders": {"zh": "派单工单", "en": "Work orders"},
+    # --- KPI tiles
+    "kpi.section": {"zh": "核心指标", "en": "Key figures"},
+    "kpi.subdistricts": {"zh": "街镇", "en": "Subdistricts"},
+    "kpi.committees": {"zh": "居委会", "en": "Residential committees"},
+    "kpi.compounds": {"zh": "小区", "en": "Housing compounds"},
+    "kpi.residents": {"zh": "常住人口", "en": "Residents"},
+    "kpi.enterprises": {"zh": "企业复工", "en": "Enterprises reopened"},
+    "kpi.shops": {"zh": "商铺营业", "en": "Shops open"},
+    "kpi.sites": {"zh": "在建工地", "en": "Construction sites"},
+    "kpi.workers": {"zh": "工地在岗人数", "en": "Workers on site"},
+    "kpi.arrivals": {"zh": "工地今日新到", "en": "New arrivals at sites today"},
+    "kpi.stations": {"zh": "轨交与铁路站点", "en": "Metro and railway stations"},
+    "kpi.pings": {"zh": "近15分钟定位", "en": "Pings, last 15 min"},
+    "kpi.work_orders": {"zh": "未办结工单", "en": "Open work orders"},
+    # --- map
+    "map.title": {
+        "zh": "居委会 · 未办结工单分布",
+        "en": "Open work orders by residential committee",
+    },
+    "map.legend": {"zh": "工单数", "en": "Orders"},
+    "map.committee": {"zh": "居委会", "en": "Committee"},
+    "map.subdistrict": {"zh": "街镇", "en": "Subdistrict"},
+    "map.value": {"zh": "未办结工单", "en": "Open work orders"},
+    # --- placeholders for later issues
+    "panel.risk.title": {"zh": "社区风险 红·黄·蓝", "en": "Community risk: red, yellow, blue"},
+    "panel.risk.body": {
+        "zh": "每日凌晨按13项指标为全区957个小区评分（0–100）：≥60 红色高风险，40–60 黄色中风险，"
+        "<40 蓝色一般风险；可查看驱动因素与较昨日变化。",
+        "en": "Every night each of the district's 957 housing compounds is scored 0–100 from 13 "
+        "indicators: 60 and above red (high), 40 to 60 yellow (medium), below 40 blue "
+        "(general), with the indicators that drove it and the change since yesterday.",
+    },
+    "panel.crowd.title": {"zh": "人群热力图", "en": "Crowd heatmap"},
+    "panel.crowd.body": {
+        "zh": "按网格统计人群密度，四级固定色阶：蓝、绿、黄、红，由稀到密，每隔几分钟刷新。",
+        "en": "Crowd density per grid cell in four fixed levels, blue, green, yellow, red, "
+        "from sparse to dense, refreshed every few minutes.",
+    },
+    "crowd.level1": {"zh": "稀疏", "en": "Sparse"},
+    "crowd.level2": {"zh": "适中", "en": "Moderate"},
+    "crowd.level3": {"zh": "较密", "en": "Busy"},
+    "crowd.level4": {"zh": "密集", "en": "Dense"},
+    "panel.registers.title": {"zh": "复工 · 复市 · 复产", "en": "Enterprises, shops, sites"},
+    "panel.registers.body": {
+        "zh": "分街镇展示企业复工登记与员工返岗、商铺营业与从业人员、"
+        "工地在岗人数与重点地区来沪人员核验。",
+        "en": "Per subdistrict: enterprise reopening and returning staff, shops open and "
+        "their staff, construction-site headcount and checks on arrivals from key regions.",
+    },
+    "panel.station.title": {"zh": "上海南站 客流预测", "en": "Shanghai South Station arrivals"},
+    "panel.station.body": {
+        "zh": "对接铁路票务的未来24小时逐时到达预测，标出高峰时段并给出查验人员配置建议。",
+        "en": "Hourly forecast of the next 24 hours of arrivals from railway bookings, with "
+        "the peak windows marked and advice on checker staffing.",
+    },
+    "panel.coming": {"zh": "后续版本上线", "en": "Coming in a later release"},
+    # --- ops page
+    "ops.batches": {"zh": "最近导入批次", "en": "Recent import batches"},
+    "ops.quarantine": {"zh": "隔离行（未入库）", "en": "Quarantined rows"},
+    "ops.quarantine_note": {
+        "zh": "仅显示原因与说明；原始行可能含个人信息，不在此页展示。",
+        "en": "Reason and detail only: the raw rows may hold personal data and are not shown.",
+    },
+    "ops.jobs": {"zh": "最近任务运行", "en": "Recent job runs"},
+    "ops.freshness": {"zh": "数据新鲜度", "en": "Data freshness"},
+    "ops.empty": {"zh": "暂无记录", "en": "Nothing yet"},
+    "col.id": {"zh": "编号", "en": "ID"},
+    "col.kind": {"zh": "类型", "en": "Kind"},
+    "col.file": {"zh": "文件", "en": "File"},
+    "col.status": {"zh": "状态", "en": "Status"},
+    "col.rows_read": {"zh": "读取", "en": "Read"},
+    "col.rows_loaded": {"zh": "入库", "en": "Loaded"},
+    "col.rows_quarantined": {"zh": "隔离", "en": "Quarantined"},
+    "col.rows_duplicate": {"zh": "重复", "en": "Duplicates"},
+    "col.started": {"zh": "开始", "en": "Started"},
+    "col.finished": {"zh": "结束", "en": "Finished"},
+    "col.message": {"zh": "说明", "en": "Message"},
+    "col.batch": {"zh": "批次", "en": "Batch"},
+    "col.row": {"zh": "行号", "en": "Row"},
+    "col.reason": {"zh": "原因", "en": "Reason"},
+    "col.detail": {"zh": "详情", "en": "Detail"},
+    "col.job": {"zh": "任务", "en": "Job"},
+    "col.rows": {"zh": "行数", "en": "Rows"},
+    "col.error": {"zh": "错误", "en": "Error"},
+    "col.dataset": {"zh": "数据集", "en": "Dataset"},
+    "col.version": {"zh": "版本", "en": "Version"},
+    "col.updated_at": {"zh": "更新时间", "en": "Updated"},
+    "col.age": {"zh": "距今", "en": "Age"},
+    "col.expected": {"zh": "应更新间隔", "en": "Expected every"},
+    "col.late": {"zh": "是否迟到", "en": "Late"},
+    "status.loaded": {"zh": "已入库", "en": "loaded"},
+    "status.rejected": {"zh": "已拒收", "en": "rejected"},
+    "status.running": {"zh": "运行中", "en": "running"},
+    "status.ok": {"zh": "成功", "en": "ok"},
+    "status.failed": {"zh": "失败", "en": "failed"},
+    "status.late": {"zh": "迟到", "en": "late"},
+    "status.on_time": {"zh": "按时", "en": "on time"},
+    "status.not_tracked": {"zh": "不考核", "en": "not tracked"},
+    # --- durations
+    "unit.seconds": {"zh": "{n} 秒", "en": "{n} s"},
+    "unit.minutes": {"zh": "{n} 分钟", "en": "{n} min"},
+    "unit.hours": {"zh": "{n} 小时", "en": "{n} h"},
+    "unit.days": {"zh": "{n} 天", "en": "{n} d"},
+}
+
+
+def normalize_lang(value: str | None, default: str = DEFAULT_LANG) -> str:
+    """A supported language code from a query-string value (``en``, ``en-GB``, ``ZH``...)."""
+    if value:
+        code = value.strip().lower()[:2]
+        if code in LANGS:
+            return code
+    return default if default in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
+    """The message ``key`` in ``lang``; ``values`` fill its ``{placeholders}``.
+
+    An unknown key is a programming error and raises ``KeyError`` (the tests catch it before a
+    screen does); an unknown language falls back to Chinese.
+    """
+    entry = MESSAGES[key]
+    text = entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(**values) if values else text
+
+
+def label(prefix: str, value: str, lang: str) -> str:
+    """The name of a data value (a dataset, a status) if the catalogue has one, else the value.
+
+    ``label("status", "failed", "zh")`` -> "失败"; an unknown status shows as it is stored.
+    """
+    key = f"{prefix}.{value}"
+    return t(key, lang) if key in MESSAGES else value
+
+
+def format_duration(seconds: float | None, lang: str) -> str:
+    """A short human duration: "42 秒" / "3 min" / "5 h" / "2 d" (the largest whole unit)."""
+    if seconds is None:
+        return t("fresh.never", lang)
+    s = max(0, int(seconds))
+    if s < 60:
+        return t("unit.seconds", lang, n=s)
+    if s < 3600:
+        return t("unit.minutes", lang, n=s // 60)
+    if s < 86400:
+        return t("unit.hours", lang, n=s // 3600)
+    return t("unit.days", lang, n=s // 86400)
+
+
+def format_local_time(
+    value: dt.datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M:%S"
+) -> str:
+    """``value`` in the district's time zone (``YYYY-MM-DD HH:MM:SS``); empty for None."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
+
+
+def format_count(value: int | float | None) -> str:
+    """Thousands separated, the same in both languages ("20,323"); a dash for unknown."""
+    if value is None:
+        return "—"
+    return f"{round(value):,}"

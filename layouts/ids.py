@@ -1,0 +1,46 @@
+"""Every component ID of the web app, declared once, one class per view."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Wall(StrEnum):
+    """The wall screen ``/``."""
+
+    ROOT = "wall-root"
+    LANG = "wall-lang"  # dcc.Store: the page's language
+    TZ = "wall-tz"  # dcc.Store: the district's time zone, for the clock
+    TICK = "wall-tick"  # dcc.Interval: the cheap data-version check
+    VERSIONS = "wall-versions"  # dcc.Store: data versions, rewritten only when they change
+    CLOCK_TICK = "wall-clock-tick"  # dcc.Interval: one second, clientside only
+    CLOCK_TIME = "wall-clock-time"
+    CLOCK_DATE = "wall-clock-date"
+    FRESH_AGE = "wall-fresh-age"  # "data updated 2 minutes ago", clientside
+    FRESH_STATUS = "wall-fresh-status"  # on time / which datasets are late
+    FRESH_LIST = "wall-fresh-list"  # per-dataset freshness
+    MAP = "wall-map"
+    MAP_SIZE = "wall-map-size"  # dcc.Store: the map's size in pixels, measured in the browser
+    KPI_SUBDISTRICTS = "kpi-subdistricts"
+    KPI_COMMITTEES = "kpi-committees"
+    KPI_COMPOUNDS = "kpi-compounds"
+    KPI_RESIDENTS = "kpi-residents"
+    KPI_ENTERPRISES = "kpi-enterprises"
+    KPI_SHOPS = "kpi-shops"
+    KPI_SITES = "kpi-sites"
+    KPI_WORKERS = "kpi-workers"
+    KPI_ARRIVALS = "kpi-arrivals"
+    KPI_STATIONS = "kpi-stations"
+    KPI_PINGS = "kpi-pings"
+    KPI_WORK_ORDERS = "kpi-work-orders"
+
+
+class Ops(StrEnum):
+    """The operators' page ``/ops``."""
+
+    LANG = "ops-lang"
+    REFRESH = "ops-refresh"  # dcc.Interval
+    BATCHES = "ops-batches"
+    QUARANTINE = "ops-quarantine"
+    JOBS = "ops-jobs"
+    FRESHNESS = "ops-freshness"

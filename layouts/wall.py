@@ -1,0 +1,199 @@
+"""The wall screen ``/``: one full-screen 16:9 page, aggregates only, no keyboard, no login.
+
+Header (district, freshness, clock) over three columns: key figures and feed freshness on the
+left, the district map in the middle, the panels of the coming issues on the right. Everything
+is sized in vh/vw (assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from layouts.common import HTML_LANG, Translate, brand
+from layouts.ids import Wall
+
+logger = logging.getLogger(__name__)
+
+# Key figures, in screen order: (value component, label key). The datasets behind each live
+# with the callback that fills it (callbacks/wall.py).
+KPI_TILES: tuple[tuple[Wall, str], ...] = (
+    (Wall.KPI_SUBDISTRICTS, "kpi.subdistricts"),
+    (Wall.KPI_COMMITTEES, "kpi.committees"),
+    (Wall.KPI_COMPOUNDS, "kpi.compounds"),
+    (Wall.KPI_RESIDENTS, "kpi.residents"),
+    (Wall.KPI_ENTERPRISES, "kpi.enterprises"),
+    (Wall.KPI_SHOPS, "kpi.shops"),
+    (Wall.KPI_SITES, "kpi.sites"),
+    (Wall.KPI_WORKERS, "kpi.workers"),
+    (Wall.KPI_ARRIVALS, "kpi.arrivals"),
+    (Wall.KPI_STATIONS, "kpi.stations"),
+    (Wall.KPI_PINGS, "kpi.pings"),
+    (Wall.KPI_WORK_ORDERS, "kpi.work_orders"),
+)
+
+# An empty, transparent figure until the first data arrives (no white flash on a dark wall).
+_BLANK_FIGURE = {
+    "data": [],
+    "layout": {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+    },
+}
+
+
+def header(tr: Translate) -> Component:
+    return html.Header(
+        className="wall-header",
+        children=[
+            brand(tr),
+            html.Div(
+                className="freshness",
+                children=[
+                    html.Div(
+                        className="fresh-age",
+                        children=[
+                            html.Span(tr("fresh.newest"), className="fresh-label"),
+                            html.Span("—", id=Wall.FRESH_AGE, className="fresh-value"),
+                        ],
+                    ),
+                    html.Div(id=Wall.FRESH_STATUS, className="fresh-status"),
+                ],
+            ),
+            html.Div(
+                className="clock",
+                children=[
+                    html.Div(id=Wall.CLOCK_TIME, className="clock-time"),
+                    html.Div(id=Wall.CLOCK_DATE, className="clock-date"),
+                ],
+            ),
+        ],
+    )
+
+
+def kpi_tile(tr: Translate, value_id: Wall, label_key: str) -> Component:
+    return html.Div(
+        className="kpi",
+        children=[
+            html.Div(tr(label_key), className="kpi-label"),
+            html.Div("—", id=value_id, className="kpi-value"),
+        ],
+    )
+
+
+def panel(title: str, *children: Component, class_name: str = "") -> Component:
+    return html.Section(
+        className=f"panel {class_name}".strip(),
+        children=[html.H2(title, className="panel-title"), *children],
+    )
+
+
+def kpi_panel(tr: Translate) -> Component:
+    return panel(
+        tr("kpi.section"),
+        html.Div(
+            className="kpi-grid",
+            children=[kpi_tile(tr, value_id, key) for value_id, key in KPI_TILES],
+        ),
+        class_name="kpi-panel",
+    )
+
+
+def freshness_panel(tr: Translate) -> Component:
+    return panel(
+        tr("ops.freshness"),
+        html.Ul(id=Wall.FRESH_LIST, className="fresh-list"),
+        class_name="fresh-panel",
+    )
+
+
+def map_panel(tr: Translate) -> Component:
+    return panel(
+        tr("map.title"),
+        dcc.Graph(
+            id=Wall.MAP,
+            className="map-graph",
+            figure=_BLANK_FIGURE,
+            config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
+        ),
+        class_name="map-panel",
+    )
+
+
+def _legend(items: list[tuple[str, str]]) -> Component:
+    """Colour chips with their meaning: what the coming panel will paint, and how."""
+    return html.Ul(
+        className="legend",
+        children=[
+            html.Li([html.Span(className=f"chip chip-{color}"), html.Span(text)])
+            for color, text in items
+        ],
+    )
+
+
+def placeholder(tr: Translate, topic: str, legend: Component | None = None) -> Component:
+    """The panel a later issue fills: its title, what will appear, and the colour rule."""
+    return panel(
+        tr(f"panel.{topic}.title"),
+        html.P(tr(f"panel.{topic}.body"), className="placeholder-body"),
+        *([legend] if legend is not None else []),
+        html.Div(tr("panel.coming"), className="placeholder-badge"),
+        class_name=f"placeholder placeholder-{topic}",
+    )
+
+
+def wall_layout(tr: Translate, *, lang: str, timezone: str, refresh_ms: int) -> Component:
+    """The whole wall page. ``refresh_ms``: period of the cheap data-version check."""
+    return html.Div(
+        id=Wall.ROOT,
+        className="wall",
+        lang=HTML_LANG.get(lang, lang),
+        children=[
+            dcc.Store(id=Wall.LANG, data=lang),
+            dcc.Store(id=Wall.TZ, data=timezone),
+            dcc.Store(id=Wall.VERSIONS),
+            dcc.Store(id=Wall.MAP_SIZE),
+            dcc.Interval(id=Wall.TICK, interval=refresh_ms),
+            dcc.Interval(id=Wall.CLOCK_TICK, interval=1000),
+            header(tr),
+            html.Main(
+                className="wall-body",
+                children=[
+                    html.Div(
+                        className="column column-left",
+                        children=[kpi_panel(tr), freshness_panel(tr)],
+                    ),
+                    html.Div(className="column column-center", children=[map_panel(tr)]),
+                    html.Div(
+                        className="column column-right",
+                        children=[
+                            placeholder(
+                                tr,
+                                "risk",
+                                _legend([("red", "≥ 60"), ("yellow", "40 – 60"), ("blue", "< 40")]),
+                            ),
+                            placeholder(
+                                tr,
+                                "crowd",
+                                _legend(
+                                    [
+                                        ("c-blue", tr("crowd.level1")),
+                                        ("c-green", tr("crowd.level2")),
+                                        ("c-yellow", tr("crowd.level3")),
+                                        ("c-red", tr("crowd.level4")),
+                                    ]
+                                ),
+                            ),
+                            placeholder(tr, "registers"),
+                            placeholder(tr, "station"),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    )

@@ -1,0 +1,116 @@
+"""The JSON API on both back ends: /api/v1/health and /api/v1/areas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from test_web_support import C11, C12, CV, NOW, S1, import_app, use_as_app_database
+
+from dashboard import api
+from dashboard.config import get_settings
+from dashboard.db import session_scope
+from dashboard.models import JobRun
+
+
+@pytest.fixture
+def app_db(db_url, monkeypatch) -> Iterator[str]:
+    yield from use_as_app_database(db_url, monkeypatch)
+
+
+@pytest.fixture
+def client(app_db):
+    flask_app = Flask(__name__)
+    flask_app.register_blueprint(api.blueprint)
+    return flask_app.test_client()
+
+
+def test_api001_health_reports_every_dataset_and_job(app_db):
+    body = api.health_report(now=NOW)
+    assert body["time"] == "2026-11-21T10:00:00+08:00"  # shown in Asia/Shanghai
+    pings = body["datasets"]["pings"]
+    assert pings == {
+        "version": 1,
+        "updated_at": "2026-11-21T09:59:00+08:00",
+        "age_s": 60.0,
+        "expected_interval_s": 300,
+        "late": False,
+    }
+    assert body["datasets"]["enterprises"]["late"] is False  # 10 min old, expected hourly
+    never = body["datasets"]["station_flows"]
+    assert never["late"] is True and never["version"] is None and never["age_s"] is None
+    assert body["datasets"]["work_orders"]["expected_interval_s"] is None
+    assert body["jobs"]["ingest_inbox"] == {
+        "last_run_start": "2026-11-21T09:59:00+08:00",
+        "status": "failed",
+        "age_s": 60.0,
+    }
+    assert body["status"] == "degraded"
+
+
+def test_api002_health_is_ok_when_nothing_is_late_and_no_last_run_failed(app_db, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DATASET_EXPECTED_INTERVAL_S", '{"pings": 300, "shops": 3600}')
+    get_settings.cache_clear()
+    assert api.health_report(now=NOW)["status"] == "degraded"  # ingest_inbox's last run failed
+    with session_scope(app_db) as s:
+        s.add(JobRun(job_id="ingest_inbox", started_at=NOW - dt.timedelta(seconds=10), status="ok"))
+    assert api.health_report(now=NOW)["status"] == "ok"
+    # Ten minutes later the pings (expected every 5 min) are more than twice late.
+    later = api.health_report(now=NOW + dt.timedelta(minutes=10))
+    assert later["status"] == "degraded" and later["datasets"]["pings"]["late"] is True
+
+
+def test_api003_health_route(client):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200  # degraded is reported in the body, never as an error
+    body = response.get_json()
+    assert set(body) == {"status", "time", "datasets", "jobs"}
+    assert body["status"] in {"ok", "degraded"}
+
+
+def test_api004_areas_geojson_by_level(client):
+    response = client.get("/api/v1/areas?level=committee")
+    assert response.status_code == 200
+    fc = response.get_json()
+    assert fc["type"] == "FeatureCollection"
+    by_code = {f["id"]: f for f in fc["features"]}
+    assert list(by_code) == sorted(by_code)
+    assert set(by_code) >= {C11, C12, CV}
+    c11 = by_code[C11]
+    assert c11["properties"] == {
+        "code": C11,
+        "name": "一居委",
+        "level": "committee",
+        "parent_code": S1,
+        "population": 300,
+        "area_km2": None,
+    }
+    assert c11["geometry"]["type"] == "MultiPolygon"
+    ring = c11["geometry"]["coordinates"][0][0]
+    assert {tuple(p) for p in ring} >= {(121.40, 31.14), (121.43, 31.18)}
+    assert by_code[CV]["geometry"] is None  # an area without a boundary is still listed
+
+
+def test_api005_areas_children_of_a_parent(client):
+    fc = client.get(f"/api/v1/areas?level=committee&parent={S1}").get_json()
+    assert [f["id"] for f in fc["features"]] == [C11, C12]
+
+
+@pytest.mark.parametrize("query", ["", "?level=building", "?level=Committee", "?level="])
+def test_api006_bad_level_is_a_clear_400(client, query):
+    response = client.get(f"/api/v1/areas{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert "level" in body["error"]
+    assert body["allowed_levels"] == ["district", "subdistrict", "committee", "compound"]
+
+
+def test_api007_the_dash_server_serves_the_api(app_db):
+    server = import_app().server
+    routes = {rule.rule for rule in server.url_map.iter_rules()}
+    assert {"/api/v1/health", "/api/v1/areas"} <= routes
+    response = server.test_client().get("/api/v1/areas?level=district")
+    assert response.status_code == 200
+    assert [f["id"] for f in response.get_json()["features"]] == ["310104"]

@@ -1,0 +1,337 @@
+"""The web layer without a browser: callbacks called as functions, layouts built, the rules of
+the project's shape (who imports whom, every ID once) checked."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from dash import Patch, no_update
+from dash.development.base_component import Component
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+from test_web_support import NOW, P211, import_app, use_as_app_database
+
+from callbacks import ops as ops_callbacks
+from callbacks import wall
+from dashboard import figures, freshness, i18n, versions
+from dashboard.config import PROJECT_ROOT
+from dashboard.db import get_engine, session_scope
+from dashboard.models import WorkOrder
+from layouts.ids import Ops, Wall
+from layouts.ops import ops_layout
+from layouts.wall import wall_layout
+
+
+@pytest.fixture
+def app_db(db_url, monkeypatch) -> Iterator[str]:
+    yield from use_as_app_database(db_url, monkeypatch)
+
+
+def _tr(lang):
+    return lambda key: i18n.t(key, lang)
+
+
+def _first_tick(monkeypatch, now=NOW):
+    monkeypatch.setattr(wall, "utcnow", lambda: now)
+    return wall.check_versions(0, None)
+
+
+def _text(component) -> str:
+    """All the text under a component (children strings, recursively)."""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(_text(c) for c in component)
+    if isinstance(component, Component):
+        return _text(getattr(component, "children", None) or [])
+    return ""
+
+
+def _ids(component) -> list[str]:
+    found = []
+    if isinstance(component, Component):
+        if getattr(component, "id", None) is not None:
+            found.append(component.id)
+        found += _ids(getattr(component, "children", None))
+    elif isinstance(component, list | tuple):
+        for child in component:
+            found += _ids(child)
+    return found
+
+
+# --------------------------------------------------------------------------- the tick
+
+
+def test_web001_first_tick_names_every_dataset_then_nothing_changes(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    assert set(store["changed"]) >= set(versions.DATASETS)
+    assert store["versions"]["work_orders"] == 1 and store["error"] is False
+    assert store["updated_ms"]["pings"] == (NOW - dt.timedelta(minutes=1)).timestamp() * 1000
+    assert wall.check_versions(1, store) is no_update
+
+
+def test_web002_tick_names_only_the_dataset_that_moved(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    with session_scope(app_db) as s:
+        versions.bump("work_orders", session=s, at=NOW)
+    new = wall.check_versions(1, store)
+    assert new["changed"] == ["work_orders"]
+    assert new["versions"]["work_orders"] == 2
+    assert wall.check_versions(2, new) is no_update
+
+
+def test_web003_tick_reports_a_dataset_turning_late_without_new_data(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    assert "pings" not in store["late"]
+    monkeypatch.setattr(wall, "utcnow", lambda: NOW + dt.timedelta(minutes=11))
+    new = wall.check_versions(1, store)
+    assert new["changed"] == ["pings"] and "pings" in new["late"]
+
+
+def test_web004_tick_does_one_query(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = get_engine(app_db)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert wall.check_versions(1, store) is no_update
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1 and "data_versions" in statements[0]
+
+
+def test_web005_database_down_marks_the_wall_stale_once_then_recovers(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+
+    def down(*, session):
+        raise OperationalError("select", {}, Exception("connection refused"))
+
+    real = wall.versions.current
+    monkeypatch.setattr(wall.versions, "current", down)
+    failed = wall.check_versions(1, store)
+    assert failed["error"] is True and failed["changed"] == []
+    assert failed["versions"] == store["versions"]  # the last known data stays
+    assert wall.check_versions(2, failed) is no_update  # no new store while still down
+    monkeypatch.setattr(wall.versions, "current", real)
+    recovered = wall.check_versions(3, failed)
+    assert recovered["error"] is False and recovered["changed"] == []
+
+
+# --------------------------------------------------------------------------- the panels
+
+
+def test_web006_map_refresh_sends_values_not_geometry(app_db, monkeypatch):
+    store = {**_first_tick(monkeypatch), "changed": ["work_orders"]}
+    patch = wall.refresh_map(store, "zh", {"w": 900, "h": 800})
+    assert isinstance(patch, Patch)
+    ops = patch.to_plotly_json()["operations"]
+    assert {tuple(op["location"]) for op in ops} == {("data", 0, "z"), ("data", 0, "zmax")}
+    z = next(op["params"]["value"] for op in ops if op["location"][-1] == "z")
+    assert z == [3, 0, 1, 0]  # C11, C12, C21, the virtual committee: the figure's order
+    assert "geojson" not in str(patch.to_plotly_json())
+
+
+def test_web007_map_full_figure_at_load_and_when_areas_change(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    fig = wall.refresh_map(store, "en", {"w": 900, "h": 800})
+    trace = fig["data"][0]
+    assert trace["type"] == "choroplethmap"
+    assert list(trace["locations"]) == [
+        "310104001001",
+        "310104001002",
+        "310104002001",
+        "310104002999",
+    ]
+    assert trace["z"] == [3, 0, 1, 0]
+    assert len(trace["geojson"]["features"]) == 3  # the virtual committee has no boundary
+    layout = fig["layout"]
+    assert layout["uirevision"]  # zoom and pan survive refreshes
+    style = layout["map"]["style"]
+    # No tile server, no token, no glyphs or sprites: nothing the browser would fetch.
+    assert all(
+        src["type"] == "geojson" and isinstance(src["data"], dict)
+        for src in style["sources"].values()
+    )
+    assert {layer["type"] for layer in style["layers"]} == {"background"}
+    assert not {"glyphs", "sprite"} & set(style)
+    assert "http" not in json.dumps(fig, default=str)
+    assert 121.40 < layout["map"]["center"]["lon"] < 121.46
+    assert "Open work orders" in trace["hovertemplate"]
+
+
+def test_web023_new_boundaries_keep_the_operators_view(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    relayout = {"map.center": {"lon": 121.41, "lat": 31.15}, "map.zoom": 14.5, "map.bearing": 0}
+    fig = wall.refresh_map(store, "zh", {"w": 900, "h": 800}, relayout)
+    assert fig["layout"]["map"]["zoom"] == 14.5
+    assert fig["layout"]["map"]["center"] == {"lon": 121.41, "lat": 31.15}
+    fitted = wall.refresh_map(store, "zh", {"w": 900, "h": 800}, {"autosize": True})
+    assert fitted["layout"]["map"]["zoom"] < 14
+
+
+def test_web008_map_ignores_datasets_it_does_not_show(app_db, monkeypatch):
+    store = {**_first_tick(monkeypatch), "changed": ["shops", "pings"]}
+    assert wall.refresh_map(store, "zh", None) is no_update
+
+
+def test_web009_kpis_redraw_only_tiles_whose_dataset_changed(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    tiles = dict(zip(wall.KPI_OUTPUTS, wall.refresh_kpis(store, "zh"), strict=True))
+    assert _text(tiles[Wall.KPI_SUBDISTRICTS]) == "2"
+    assert _text(tiles[Wall.KPI_RESIDENTS]) == "600"
+    assert _text(tiles[Wall.KPI_ENTERPRISES]) == "2 / 4 50%"
+    assert _text(tiles[Wall.KPI_SHOPS]) == "3 / 4 75%"
+    assert _text(tiles[Wall.KPI_WORKERS]) == "70"
+    assert _text(tiles[Wall.KPI_STATIONS]) == "3"
+    assert _text(tiles[Wall.KPI_PINGS]) == "7"
+    assert _text(tiles[Wall.KPI_WORK_ORDERS]) == "5"
+
+    only_orders = wall.refresh_kpis({**store, "changed": ["work_orders"]}, "zh")
+    updated = [
+        tile
+        for tile, value in zip(wall.KPI_OUTPUTS, only_orders, strict=True)
+        if value is not no_update
+    ]
+    assert updated == [Wall.KPI_WORK_ORDERS]
+    assert all(v is no_update for v in wall.refresh_kpis({**store, "changed": ["risk"]}, "zh"))
+
+
+def test_web010_a_late_dataset_marks_its_tiles(app_db, monkeypatch):
+    store = {**_first_tick(monkeypatch), "changed": ["pings"], "late": ["pings"]}
+    tiles = dict(zip(wall.KPI_OUTPUTS, wall.refresh_kpis(store, "en"), strict=True))
+    assert _text(tiles[Wall.KPI_PINGS]).endswith("late")
+
+
+def test_web011_freshness_header(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    status, css, items = wall.refresh_freshness(store, "zh")
+    assert css == "fresh-status late"  # indicators and station feeds were never written
+    assert "风险指标" in status and "车站客流" in status and "人流定位" not in status
+    on_time = {**store, "late": []}
+    assert wall.refresh_freshness(on_time, "en")[:2] == ("All feeds on time", "fresh-status ok")
+    down = {**store, "error": True}
+    assert wall.refresh_freshness(down, "zh")[1] == "fresh-status error"
+    pings = next(i for i in items if "人流定位" in _text(i))
+    assert "11-21 09:59" in _text(pings)  # Asia/Shanghai
+
+
+def test_web012_ops_tables_show_no_raw_personal_data(app_db):
+    freshness_table, jobs, batches, quarantine = ops_callbacks.refresh_ops(0, "en")
+    assert "inbox unreadable" in _text(jobs)
+    assert "pings-0955.csv" in _text(batches) and "rejected" in _text(batches)
+    text = _text(quarantine)
+    assert "bad_coordinate" in text and "lat 91.2 out of range" in text and "7" in text
+    assert "310***********1234" not in str(quarantine)
+    assert "Location pings" in _text(freshness_table)
+
+
+# --------------------------------------------------------------------------- layouts and shape
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_web013_layouts_build_and_declare_every_id_once(lang):
+    wall_ids = _ids(wall_layout(_tr(lang), lang=lang, timezone="Asia/Shanghai", refresh_ms=5000))
+    assert Counter(wall_ids) == Counter(set(Wall))
+    ops_ids = _ids(ops_layout(_tr(lang), lang=lang))
+    assert Counter(ops_ids) == Counter(set(Ops))
+
+
+def test_web014_every_id_value_is_unique_across_views():
+    values = [member.value for view in (Wall, Ops) for member in view]
+    assert len(values) == len(set(values))
+
+
+def test_web015_pages_take_the_language_from_the_url(app_db):
+    app = import_app()
+    english = _text(app.wall_page(lang="en"))
+    assert "Key figures" in english and "核心指标" not in english
+    assert "核心指标" in _text(app.wall_page())
+    assert "核心指标" in _text(app.wall_page(lang="xx"))
+    assert "Recent job runs" in _text(app.ops_page(lang="en"))
+
+
+def _imports(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _top(names: set[str]) -> set[str]:
+    return {n.split(".")[0] for n in names}
+
+
+@pytest.mark.parametrize("path", sorted(PROJECT_ROOT.glob("dashboard/**/*.py")), ids=str)
+def test_web016_dashboard_never_imports_dash(path):
+    # (The command line's `serve` imports app.py lazily: an entry point, not a dependency.)
+    assert not (_top(_imports(path)) & {"dash", "layouts", "callbacks"})
+
+
+@pytest.mark.parametrize("path", sorted(PROJECT_ROOT.glob("layouts/*.py")), ids=lambda p: p.name)
+def test_web017_layouts_import_only_dash_and_layouts(path):
+    assert not (_top(_imports(path)) & {"dashboard", "callbacks", "app", "sqlalchemy", "flask"})
+
+
+@pytest.mark.parametrize("path", sorted(PROJECT_ROOT.glob("callbacks/*.py")), ids=lambda p: p.name)
+def test_web018_callbacks_import_layout_ids_only(path):
+    layout_modules = {n for n in _imports(path) if n.split(".")[0] == "layouts"}
+    assert layout_modules <= {"layouts.ids"}
+
+
+# --------------------------------------------------------------------------- pure pieces
+
+
+def test_web019_fit_view_fits_and_scales_with_the_screen():
+    bounds = (121.40, 31.14, 121.46, 31.22)
+    center, z1080 = figures.fit_view(bounds, (940, 860))
+    _, z2160 = figures.fit_view(bounds, (1880, 1720))
+    assert z2160 == pytest.approx(z1080 + 1, abs=1e-3)  # twice the pixels: one zoom level more
+    assert center["lon"] == pytest.approx(121.43)
+    # The district is taller than wide here: at that zoom its height fills the usable height.
+    height_px = 512 * 2**z1080 * (figures._mercator_y(31.14) - figures._mercator_y(31.22))
+    assert height_px == pytest.approx(860 * 0.92, rel=1e-3)
+    width_px = 512 * 2**z1080 * (0.06 / 360)
+    assert width_px < 940 * 0.92
+
+
+def test_web020_snapshot_diff():
+    t = NOW
+    current = {"pings": (3, t), "shops": (1, t - dt.timedelta(hours=3))}
+    snap = freshness.snapshot(current, {"pings": 300, "shops": 3600}, now=t)
+    assert snap["late"] == ["shops"]
+    assert freshness.changed_datasets(snap, snap) == []
+    moved = freshness.snapshot({**current, "pings": (4, t)}, {"pings": 300, "shops": 3600}, now=t)
+    assert freshness.changed_datasets(snap, moved) == ["pings"]
+    assert set(freshness.changed_datasets(None, snap)) >= set(versions.DATASETS)
+
+
+def test_web021_map_values_line_up_with_locations():
+    z, zmax = figures.map_values(["a", "b", "c"], {"c": 9, "a": 1, "x": 4})
+    assert (z, zmax) == ([1, 0, 9], 9)
+    assert figures.map_values(["a"], {})[1] == figures.MIN_ZMAX
+
+
+def test_web022_work_order_closing_changes_the_map_values(app_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    with session_scope(app_db) as s:
+        # C21's one open order is filed on its compound P211.
+        for order in s.scalars(select(WorkOrder).where(WorkOrder.area_code == P211)):
+            order.status, order.closed_at = "closed", NOW
+        versions.bump("work_orders", session=s, at=NOW)
+    new = wall.check_versions(1, store)
+    ops = wall.refresh_map(new, "zh", None).to_plotly_json()["operations"]
+    z = next(op["params"]["value"] for op in ops if op["location"][-1] == "z")
+    assert z == [3, 0, 0, 0]

@@ -1,0 +1,275 @@
+"""Shared by the web, API and query tests: a tiny district with known numbers, built with the
+models, and a fixture that points the app's settings at a test database. (No tests here.)
+
+The small district, codes shortened in the comments:
+
+    district 310104 ─┬─ S1 310104001 ─┬─ C11 ─┬─ P111 (pop 100)
+                     │                │       └─ P112 (pop 200)
+                     │                └─ C12
+                     └─ S2 310104002 ─┬─ C21 ─── P211 (pop 300)
+                                      └─ CV (virtual committee, not counted)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+
+import pytest
+from shapely import MultiPolygon, Point, box
+from sqlalchemy.orm import Session
+
+from dashboard import versions
+from dashboard.config import PROJECT_ROOT, get_settings
+from dashboard.models import (
+    Area,
+    AreaLevel,
+    ConstructionSite,
+    Enterprise,
+    ImportBatch,
+    JobRun,
+    Ping,
+    QuarantinedRow,
+    Shop,
+    Station,
+    WorkOrder,
+)
+
+NOW = dt.datetime(2026, 11, 21, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
+
+D, S1, S2 = "310104", "310104001", "310104002"
+C11, C12, C21, CV = "310104001001", "310104001002", "310104002001", "310104002999"
+P111, P112, P211 = "310104001001001", "310104001001002", "310104002001001"
+
+
+def _mp(*bounds: float) -> MultiPolygon:
+    return MultiPolygon([box(*bounds)])
+
+
+def build_small_district(session: Session, *, now: dt.datetime = NOW) -> None:
+    """Write the small district and one of everything the screen counts. Does not commit."""
+    areas = [
+        Area(
+            code=D, level=AreaLevel.DISTRICT, name="徐汇区", geom=_mp(121.40, 31.14, 121.46, 31.22)
+        ),
+        Area(
+            code=S1,
+            level=AreaLevel.SUBDISTRICT,
+            name="甲街道",
+            parent_code=D,
+            geom=_mp(121.40, 31.14, 121.43, 31.22),
+            population=300,
+            area_km2=26.0,
+        ),
+        Area(
+            code=S2,
+            level=AreaLevel.SUBDISTRICT,
+            name="乙街道",
+            parent_code=D,
+            geom=_mp(121.43, 31.14, 121.46, 31.22),
+            population=300,
+            area_km2=26.0,
+        ),
+        Area(
+            code=C11,
+            level=AreaLevel.COMMITTEE,
+            name="一居委",
+            parent_code=S1,
+            geom=_mp(121.40, 31.14, 121.43, 31.18),
+            population=300,
+        ),
+        Area(
+            code=C12,
+            level=AreaLevel.COMMITTEE,
+            name="二居委",
+            parent_code=S1,
+            geom=_mp(121.40, 31.18, 121.43, 31.22),
+            population=0,
+        ),
+        Area(
+            code=C21,
+            level=AreaLevel.COMMITTEE,
+            name="三居委",
+            parent_code=S2,
+            geom=_mp(121.43, 31.14, 121.46, 31.22),
+            population=300,
+        ),
+        Area(
+            code=CV, level=AreaLevel.COMMITTEE, name="园区虚拟社区", parent_code=S2, is_virtual=True
+        ),
+        Area(
+            code=P111,
+            level=AreaLevel.COMPOUND,
+            name="甲小区",
+            parent_code=C11,
+            geom=_mp(121.41, 31.15, 121.412, 31.152),
+            population=100,
+        ),
+        Area(
+            code=P112,
+            level=AreaLevel.COMPOUND,
+            name="乙小区",
+            parent_code=C11,
+            geom=_mp(121.415, 31.15, 121.417, 31.152),
+            population=200,
+        ),
+        Area(
+            code=P211,
+            level=AreaLevel.COMPOUND,
+            name="丙小区",
+            parent_code=C21,
+            geom=_mp(121.44, 31.15, 121.442, 31.152),
+            population=300,
+        ),
+    ]
+    for area in areas:  # parents first: the foreign key is checked row by row on SQLite
+        session.add(area)
+        session.flush()
+    session.add_all(
+        [
+            Enterprise(
+                credit_code="91310104000000001X",
+                name="甲公司",
+                subdistrict_code=S1,
+                state="reopened",
+            ),
+            Enterprise(
+                credit_code="91310104000000002X",
+                name="乙公司",
+                subdistrict_code=S1,
+                state="reopened",
+            ),
+            Enterprise(
+                credit_code="91310104000000003X",
+                name="丙公司",
+                subdistrict_code=S1,
+                state="approved",
+            ),
+            Enterprise(
+                credit_code="91310104000000004X",
+                name="丁公司",
+                subdistrict_code=S2,
+                state="registered",
+            ),
+            Shop(licence_id="L1", name="一号店", subdistrict_code=S1, is_open=True),
+            Shop(licence_id="L2", name="二号店", subdistrict_code=S1, is_open=True),
+            Shop(licence_id="L3", name="三号店", subdistrict_code=S1, is_open=False),
+            Shop(licence_id="L4", name="四号店", subdistrict_code=S2, is_open=True),
+            ConstructionSite(
+                site_id="G1",
+                name="一号工地",
+                subdistrict_code=S1,
+                headcount=50,
+                new_arrivals_today=3,
+            ),
+            ConstructionSite(
+                site_id="G2",
+                name="二号工地",
+                subdistrict_code=S2,
+                headcount=20,
+                new_arrivals_today=1,
+            ),
+            Station(code="ST1", name="甲站", kind="metro", geom=Point(121.42, 31.20)),
+            Station(code="ST2", name="乙站", kind="metro", geom=Point(121.45, 31.20)),
+            Station(code="ST3", name="外站", kind="railway", geom=Point(121.50, 31.20)),
+        ]
+    )
+    batch = ImportBatch(
+        kind="pings",
+        filename="pings-0955.csv",
+        sha256="a" * 64,
+        status="loaded",
+        rows_read=12,
+        rows_loaded=10,
+        rows_quarantined=1,
+        rows_duplicate=1,
+        started_at=now - dt.timedelta(minutes=5),
+        finished_at=now - dt.timedelta(minutes=5),
+    )
+    rejected = ImportBatch(
+        kind="shops",
+        filename="shops.xlsx",
+        sha256="b" * 64,
+        status="rejected",
+        message="missing column licence_id",
+        started_at=now - dt.timedelta(minutes=1),
+    )
+    session.add_all([batch, rejected])
+    session.flush()
+    session.add(
+        QuarantinedRow(
+            batch_id=batch.id,
+            row_number=7,
+            reason="bad_coordinate",
+            detail="lat 91.2 out of range",
+            raw={"id_number": "310***********1234", "lat": "91.2"},
+        )
+    )
+    recent = [Point(121.41, 31.15)] * 5 + [Point(121.45, 31.15)] * 2
+    for i, p in enumerate(recent):
+        session.add(Ping(ts=now - dt.timedelta(minutes=i + 1), lon=p.x, lat=p.y, batch_id=batch.id))
+    for i in range(3):
+        session.add(
+            Ping(
+                ts=now - dt.timedelta(hours=1, minutes=i), lon=121.41, lat=31.15, batch_id=batch.id
+            )
+        )
+    open_ = dict(source="hotline_12345", title="噪声投诉", status="open", created_at=now)
+    session.add_all(
+        [
+            WorkOrder(area_code=C11, **open_),
+            WorkOrder(area_code=C11, **open_),
+            WorkOrder(area_code=P111, **open_),  # counts for its committee C11
+            WorkOrder(area_code=P211, **open_),  # counts for C21
+            WorkOrder(area_code=S1, **open_),  # open, but no committee's
+            WorkOrder(area_code=C12, **{**open_, "status": "closed"}, closed_at=now),
+            WorkOrder(area_code=C21, **{**open_, "status": "cancelled"}),
+        ]
+    )
+    session.add_all(
+        [
+            JobRun(
+                job_id="ingest_inbox",
+                started_at=now - dt.timedelta(minutes=2),
+                finished_at=now - dt.timedelta(minutes=2),
+                status="ok",
+                rows=10,
+            ),
+            JobRun(
+                job_id="ingest_inbox",
+                started_at=now - dt.timedelta(minutes=1),
+                status="failed",
+                error="inbox unreadable",
+            ),
+            JobRun(
+                job_id="prune_history", started_at=now - dt.timedelta(hours=3), status="ok", rows=0
+            ),
+        ]
+    )
+    for name in ("areas", "enterprises", "shops", "sites", "work_orders"):
+        versions.bump(name, session=session, at=now - dt.timedelta(minutes=10))
+    versions.bump("pings", session=session, at=now - dt.timedelta(minutes=1))
+    session.flush()
+
+
+def use_as_app_database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """For an ``app_db`` fixture: ``db_url`` made the app's database (env + a fresh settings
+    cache), with the small district written into it."""
+    from dashboard.db import session_scope
+
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    with session_scope(db_url) as session:
+        build_small_district(session)
+    yield db_url
+    get_settings.cache_clear()
+
+
+def import_app():
+    """``app.py`` lives at the project root, outside the installed packages."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    import app
+
+    return app
