@@ -1,0 +1,335 @@
+"""A few real browser checks: the app in a subprocess on the demo district, headless Chromium.
+
+Locally these skip when Chromium or chromedriver is missing; under CI (``CI=true``) they fail
+instead, because a skipped browser test there would hide a wall screen that does not render.
+Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard import migrate, versions
+from dashboard.config import PROJECT_ROOT
+from dashboard.db import get_engine, session_scope
+from dashboard.models import Area, AreaLevel, WorkOrder, utcnow
+
+pytestmark = pytest.mark.browser
+
+UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROME_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # MapLibre needs WebGL: software rendering, asked for explicitly (the implicit fallback
+    # is deprecated in Chromium).
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+)
+
+# The map has drawn when MapLibre has loaded and the committees' fills are rendered.
+MAP_STATE_JS = """
+const gd = document.querySelector('#wall-map .js-plotly-plot');
+const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+if (!sub || !sub.map || !sub.map.loaded()) return null;
+const layers = {};
+for (const f of sub.map.queryRenderedFeatures()) layers[f.layer.id] = (layers[f.layer.id] || 0) + 1;
+const fills = Object.entries(layers).filter(([id]) => id.endsWith('-fill')).map(([, n]) => n);
+return {fills: fills.reduce((a, b) => a + b, 0), zoom: sub.map.getZoom(),
+        center: sub.map.getCenter().toArray(), z: gd.data[0].z};
+"""
+
+OVERFLOW_JS = """
+const root = document.documentElement;
+const cut = [...document.querySelectorAll('.wall-header, .panel, .kpi, .freshness')]
+  .filter(el => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+  .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
+return {scrollW: root.scrollWidth, clientW: root.clientWidth,
+        scrollH: root.scrollHeight, clientH: root.clientHeight,
+        innerW: window.innerWidth, innerH: window.innerHeight, cut: cut};
+"""
+
+
+def _require_browser() -> None:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    if missing:
+        reason = f"headless browser not installed: {', '.join(missing)}"
+        if UNDER_CI:
+            pytest.fail(reason + " (CI must run the browser tests)")
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> Iterator[str]:
+    _require_browser()
+    from dashboard.demo import build_demo, write_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.sqlite3'}"
+    migrate.upgrade(url)
+    with session_scope(url) as session:
+        write_demo(build_demo(), session=session)
+    yield url
+    get_engine(url).dispose()
+
+
+@pytest.fixture(scope="module")
+def server(demo_url) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DASHBOARD_DATABASE_URL": demo_url,
+        "DASHBOARD_REFRESH_INTERVAL_S": "1",
+        "DASHBOARD_DEMO": "false",
+    }
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={port})"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
+                    json.load(r)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail("the app did not start:\n" + log.read().decode(errors="replace"))
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in CHROME_ARGS:
+        options.add_argument(arg)
+    profile = tempfile.mkdtemp(prefix="chrome-profile-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument("--window-size=1920,1080")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _viewport(driver, width: int, height: int) -> None:
+    """An exact viewport (the window's chrome would otherwise take some of it)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def _wait(driver, script: str, timeout: float = 45.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.25)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _severe(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def _external_requests(driver, base: str) -> list[str]:
+    names = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    return [n for n in names if not n.startswith((base, "data:", "blob:"))]
+
+
+def _tile(driver, tile_id: str) -> str:
+    return driver.execute_script(
+        f"const el = document.getElementById('{tile_id}');"
+        "return el ? el.querySelector('.num') && el.querySelector('.num').textContent : null;"
+    )
+
+
+def _db_counts(url: str) -> dict[str, int]:
+    with session_scope(url) as s:
+        committees = s.scalar(
+            select(func.count()).where(
+                Area.level == AreaLevel.COMMITTEE, Area.is_virtual.is_(False)
+            )
+        )
+        orders = s.scalar(
+            select(func.count()).where(
+                WorkOrder.status.not_in(("closed", "cancelled")), WorkOrder.closed_at.is_(None)
+            )
+        )
+    return {"committees": committees, "orders": orders}
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
+    server, browser, demo_url, width, height
+):
+    _viewport(browser, width, height)
+    browser.get(server + "/")
+    state = _wait(
+        browser,
+        f"const s = (() => {{{MAP_STATE_JS}}})(); return s && s.fills > 300 && s;",
+        what="the map",
+    )
+    counts = _db_counts(demo_url)
+    _wait(
+        browser,
+        "return document.querySelector('#kpi-committees .num')?.textContent"
+        f" === '{counts['committees']:,}'",
+        what="the tiles",
+    )
+    assert _tile(browser, "kpi-work-orders") == f"{counts['orders']:,}"
+    assert state["zoom"] > 10  # fitted to the district, not the whole world
+    assert 121.3 < state["center"][0] < 121.6 and 31.0 < state["center"][1] < 31.3
+    layout = browser.execute_script(OVERFLOW_JS)
+    assert (layout["innerW"], layout["innerH"]) == (width, height)
+    assert layout["scrollW"] <= layout["clientW"], "horizontal scrollbar"
+    assert layout["scrollH"] <= layout["clientH"], "vertical scrollbar"
+    assert layout["cut"] == [], "content cut off"
+    assert browser.execute_script("return document.getElementById('wall-clock-time').textContent")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"wall-{width}x{height}.png"))
+    assert _severe(browser) == []
+    assert _external_requests(browser, server) == []  # no tiles, fonts or scripts from outside
+
+
+def test_browser002_wall_in_english_from_the_url(server, browser):
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/?lang=en")
+    _wait(
+        browser,
+        f"const s = (() => {{{MAP_STATE_JS}}})(); return s && s.fills > 300;",
+        what="the map",
+    )
+    body = browser.execute_script("return document.body.innerText")
+    assert "Key figures" in body and "核心指标" not in body
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "wall-en-1920x1080.png"))
+    assert _severe(browser) == []
+
+
+def test_browser003_ops_page(server, browser):
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/ops")
+    _wait(
+        browser,
+        "return document.querySelectorAll('.ops-table tbody tr').length > 5",
+        what="the tables",
+    )
+    body = browser.execute_script("return document.body.innerText")
+    assert "数据新鲜度" in body and "最近任务运行" in body and "隔离行" in body
+    browser.find_element("css selector", ".lang-option:not(.active)").click()
+    _wait(browser, "return document.body.innerText.includes('Recent job runs')", what="English")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "ops-1920x1080.png"))
+    assert _severe(browser) == []
+
+
+GEOJSON_SAME_JS = (
+    "return document.querySelector('#wall-map .js-plotly-plot').data[0].geojson"
+    " === window.__geojson"
+)
+
+
+def test_browser004_new_data_repaints_values_and_keeps_the_view(server, browser, demo_url):
+    """The refresh path end to end: a write bumps a version, the next tick notices, the map gets
+    a Patch of its values (its GeoJSON object stays the same one) and keeps the operator's zoom;
+    new boundaries bring a whole figure, and the zoom still stays (uirevision)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/")
+    state_js = f"const s = (() => {{{MAP_STATE_JS}}})();"
+    before = _wait(browser, state_js + "return s && s.fills > 300 && s;", what="the map")
+    browser.execute_script(
+        "window.__geojson = document.querySelector('#wall-map .js-plotly-plot').data[0].geojson"
+    )
+    # The operator zooms in with the mouse wheel: a GUI edit.
+    the_map = browser.find_element("css selector", "#wall-map")
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(the_map), 0, -400).perform()
+    _wait(browser, state_js + f"return s && s.zoom > {before['zoom'] + 0.3};", what="the zoom")
+    time.sleep(1)  # the wheel's easing ends
+    zoomed = browser.execute_script(MAP_STATE_JS)
+
+    with session_scope(demo_url) as s:
+        committee = s.scalar(
+            select(Area.code)
+            .where(Area.level == AreaLevel.COMMITTEE, Area.geom.is_not(None))
+            .order_by(Area.code)
+        )
+        for _ in range(30):
+            s.add(
+                WorkOrder(source="hotline_12345", title="测试", area_code=committee, status="open")
+            )
+        versions.bump("work_orders", session=s, at=utcnow())
+    orders = f"{_db_counts(demo_url)['orders']:,}"
+    _wait(
+        browser,
+        f"return document.querySelector('#kpi-work-orders .num')?.textContent === '{orders}'",
+        what="the new count",
+    )
+    after = _wait(browser, state_js + "return s && Math.max(...s.z) >= 30 && s;", what="new values")
+    assert browser.execute_script(GEOJSON_SAME_JS), "the values refresh resent the geometry"
+    assert after["zoom"] == pytest.approx(zoomed["zoom"], abs=0.01)
+    assert after["center"] == pytest.approx(zoomed["center"], abs=1e-6)
+
+    with session_scope(demo_url) as s:
+        versions.bump("areas", session=s, at=utcnow())
+    _wait(browser, GEOJSON_SAME_JS.replace("===", "!=="), what="the whole new figure")
+    time.sleep(1)
+    final = _wait(browser, state_js + "return s && s.fills > 300 && s;", what="the map")
+    assert final["zoom"] == pytest.approx(zoomed["zoom"], abs=0.01)
+    assert _severe(browser) == []
