@@ -37,27 +37,11 @@ from dashboard.config import get_settings
 from dashboard.db import session_scope
 from dashboard.i18n import format_count, format_local_time, label, t
 from dashboard.models import AreaLevel, utcnow
-from layouts.ids import Wall
+from layouts.ids import KPI_TILES, Wall
 
 logger = logging.getLogger(__name__)
 
 PING_WINDOW = dt.timedelta(minutes=15)
-
-# The key-figure tiles, in screen order. Which dataset fills which tile: KPI_READERS below.
-KPI_OUTPUTS: tuple[Wall, ...] = (
-    Wall.KPI_SUBDISTRICTS,
-    Wall.KPI_COMMITTEES,
-    Wall.KPI_COMPOUNDS,
-    Wall.KPI_RESIDENTS,
-    Wall.KPI_ENTERPRISES,
-    Wall.KPI_SHOPS,
-    Wall.KPI_SITES,
-    Wall.KPI_WORKERS,
-    Wall.KPI_ARRIVALS,
-    Wall.KPI_STATIONS,
-    Wall.KPI_PINGS,
-    Wall.KPI_WORK_ORDERS,
-)
 
 # The map reads these: the areas give its geometry, the work orders its values.
 MAP_GEOMETRY_DATASET = "areas"
@@ -167,7 +151,7 @@ def kpi_children(value: KpiValue, *, late: bool, lang: str) -> list[Component]:
 
 
 @callback(
-    [Output(tile, "children") for tile in KPI_OUTPUTS],
+    [Output(tile, "children") for tile in KPI_TILES],
     Input(Wall.VERSIONS, "data"),
     State(Wall.LANG, "data"),
     prevent_initial_call=True,
@@ -176,7 +160,7 @@ def refresh_kpis(store: dict[str, Any] | None, lang: str | None) -> list[Any]:
     """Recount the tiles whose dataset changed; leave the others alone."""
     due = [name for name in KPI_READERS if name in _changed(store)]
     if not due:
-        return [no_update] * len(KPI_OUTPUTS)
+        return [no_update] * len(KPI_TILES)
     lang = lang or get_settings().language
     late = set(store.get("late", [])) if store else set()
     tiles: dict[Wall, list[Component]] = {}
@@ -185,7 +169,7 @@ def refresh_kpis(store: dict[str, Any] | None, lang: str | None) -> list[Any]:
         for name in due:
             for tile, value in KPI_READERS[name](session, current_scope(), now).items():
                 tiles[tile] = kpi_children(value, late=name in late, lang=lang)
-    return [tiles.get(tile, no_update) for tile in KPI_OUTPUTS]
+    return [tiles.get(tile, no_update) for tile in KPI_TILES]
 
 
 # --------------------------------------------------------------------------- freshness

@@ -35,6 +35,23 @@ class Wall(StrEnum):
     KPI_WORK_ORDERS = "kpi-work-orders"
 
 
+# The key-figure tiles, in screen order (the layout labels them, the callback fills them).
+KPI_TILES: tuple[Wall, ...] = (
+    Wall.KPI_SUBDISTRICTS,
+    Wall.KPI_COMMITTEES,
+    Wall.KPI_COMPOUNDS,
+    Wall.KPI_RESIDENTS,
+    Wall.KPI_ENTERPRISES,
+    Wall.KPI_SHOPS,
+    Wall.KPI_SITES,
+    Wall.KPI_WORKERS,
+    Wall.KPI_ARRIVALS,
+    Wall.KPI_STATIONS,
+    Wall.KPI_PINGS,
+    Wall.KPI_WORK_ORDERS,
+)
+
+
 class Ops(StrEnum):
     """The operators' page ``/ops``."""
 

@@ -13,26 +13,24 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from layouts.common import HTML_LANG, Translate, brand
-from layouts.ids import Wall
+from layouts.ids import KPI_TILES, Wall
 
 logger = logging.getLogger(__name__)
 
-# Key figures, in screen order: (value component, label key). The datasets behind each live
-# with the callback that fills it (callbacks/wall.py).
-KPI_TILES: tuple[tuple[Wall, str], ...] = (
-    (Wall.KPI_SUBDISTRICTS, "kpi.subdistricts"),
-    (Wall.KPI_COMMITTEES, "kpi.committees"),
-    (Wall.KPI_COMPOUNDS, "kpi.compounds"),
-    (Wall.KPI_RESIDENTS, "kpi.residents"),
-    (Wall.KPI_ENTERPRISES, "kpi.enterprises"),
-    (Wall.KPI_SHOPS, "kpi.shops"),
-    (Wall.KPI_SITES, "kpi.sites"),
-    (Wall.KPI_WORKERS, "kpi.workers"),
-    (Wall.KPI_ARRIVALS, "kpi.arrivals"),
-    (Wall.KPI_STATIONS, "kpi.stations"),
-    (Wall.KPI_PINGS, "kpi.pings"),
-    (Wall.KPI_WORK_ORDERS, "kpi.work_orders"),
-)
+KPI_LABELS: dict[Wall, str] = {
+    Wall.KPI_SUBDISTRICTS: "kpi.subdistricts",
+    Wall.KPI_COMMITTEES: "kpi.committees",
+    Wall.KPI_COMPOUNDS: "kpi.compounds",
+    Wall.KPI_RESIDENTS: "kpi.residents",
+    Wall.KPI_ENTERPRISES: "kpi.enterprises",
+    Wall.KPI_SHOPS: "kpi.shops",
+    Wall.KPI_SITES: "kpi.sites",
+    Wall.KPI_WORKERS: "kpi.workers",
+    Wall.KPI_ARRIVALS: "kpi.arrivals",
+    Wall.KPI_STATIONS: "kpi.stations",
+    Wall.KPI_PINGS: "kpi.pings",
+    Wall.KPI_WORK_ORDERS: "kpi.work_orders",
+}
 
 # An empty, transparent figure until the first data arrives (no white flash on a dark wall).
 _BLANK_FIGURE = {
@@ -98,7 +96,7 @@ def kpi_panel(tr: Translate) -> Component:
         tr("kpi.section"),
         html.Div(
             className="kpi-grid",
-            children=[kpi_tile(tr, value_id, key) for value_id, key in KPI_TILES],
+            children=[kpi_tile(tr, tile, KPI_LABELS[tile]) for tile in KPI_TILES],
         ),
         class_name="kpi-panel",
     )

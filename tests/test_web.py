@@ -22,7 +22,7 @@ from dashboard import figures, freshness, i18n, versions
 from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
 from dashboard.models import WorkOrder
-from layouts.ids import Ops, Wall
+from layouts.ids import KPI_TILES, Ops, Wall
 from layouts.ops import ops_layout
 from layouts.wall import wall_layout
 
@@ -185,7 +185,8 @@ def test_web008_map_ignores_datasets_it_does_not_show(app_db, monkeypatch):
 
 def test_web009_kpis_redraw_only_tiles_whose_dataset_changed(app_db, monkeypatch):
     store = _first_tick(monkeypatch)
-    tiles = dict(zip(wall.KPI_OUTPUTS, wall.refresh_kpis(store, "zh"), strict=True))
+    tiles = dict(zip(KPI_TILES, wall.refresh_kpis(store, "zh"), strict=True))
+    assert all(value is not no_update for value in tiles.values())  # a reader for every tile
     assert _text(tiles[Wall.KPI_SUBDISTRICTS]) == "2"
     assert _text(tiles[Wall.KPI_RESIDENTS]) == "600"
     assert _text(tiles[Wall.KPI_ENTERPRISES]) == "2 / 4 50%"
@@ -197,9 +198,7 @@ def test_web009_kpis_redraw_only_tiles_whose_dataset_changed(app_db, monkeypatch
 
     only_orders = wall.refresh_kpis({**store, "changed": ["work_orders"]}, "zh")
     updated = [
-        tile
-        for tile, value in zip(wall.KPI_OUTPUTS, only_orders, strict=True)
-        if value is not no_update
+        tile for tile, value in zip(KPI_TILES, only_orders, strict=True) if value is not no_update
     ]
     assert updated == [Wall.KPI_WORK_ORDERS]
     assert all(v is no_update for v in wall.refresh_kpis({**store, "changed": ["risk"]}, "zh"))
@@ -207,7 +206,7 @@ def test_web009_kpis_redraw_only_tiles_whose_dataset_changed(app_db, monkeypatch
 
 def test_web010_a_late_dataset_marks_its_tiles(app_db, monkeypatch):
     store = {**_first_tick(monkeypatch), "changed": ["pings"], "late": ["pings"]}
-    tiles = dict(zip(wall.KPI_OUTPUTS, wall.refresh_kpis(store, "en"), strict=True))
+    tiles = dict(zip(KPI_TILES, wall.refresh_kpis(store, "en"), strict=True))
     assert _text(tiles[Wall.KPI_PINGS]).endswith("late")
 
 
