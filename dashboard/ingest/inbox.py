@@ -135,5 +135,5 @@ def _move(path: Path, folder: Path, *, reason: str | None = None) -> Path:
         os.replace(prj, prj_target)
     if reason is not None:
         target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
-    logger.info("moved %s to %s", path.name, target)
+    logger.debug("moved %s to %s", path.name, target)
     return target
