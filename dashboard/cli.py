@@ -174,12 +174,12 @@ def cmd_serve(args) -> int:
 
 
 def cmd_health(args) -> int:
-    from dashboard.db import session_scope
-    from dashboard.freshness import health
+    """The health report as JSON; exit 1 when degraded, so a cron probe can alert on it."""
+    from dashboard.api import health_report
 
-    with session_scope() as session:
-        _out(json.dumps(health(session=session, settings=get_settings()), default=str, indent=2))
-    return 0
+    report = health_report()
+    _out(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0 if report["status"] == "ok" else 1
 
 
 def _safe_url() -> str:
