@@ -196,8 +196,9 @@ class Shop(Base):
     name: Mapped[str] = mapped_column(String(200))
     street: Mapped[str | None] = mapped_column(String(200))
     subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
-    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
-    staff_registered: Mapped[int] = mapped_column(Integer, default=0)
+    # Unknown until reported: a blank cell is never "closed" or "no staff".
+    is_open: Mapped[bool | None] = mapped_column(Boolean)
+    staff_registered: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("POINT"), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))

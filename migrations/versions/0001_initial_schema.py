@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 07:36:59.149035
+Create Date: 2026-11-21
 """
 from alembic import op
 import sqlalchemy as sa
@@ -281,8 +281,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('street', sa.String(length=200), nullable=True),
     sa.Column('subdistrict_code', sa.String(length=32), nullable=True),
-    sa.Column('is_open', sa.Boolean(), nullable=False),
-    sa.Column('staff_registered', sa.Integer(), nullable=False),
+    sa.Column('is_open', sa.Boolean(), nullable=True),
+    sa.Column('staff_registered', sa.Integer(), nullable=True),
     sa.Column('geom', dashboard.sqltypes.Geometry('POINT', srid=4326), nullable=True),
     sa.Column('updated_at', dashboard.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=True),
