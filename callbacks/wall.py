@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dash import (
     ClientsideFunction,
@@ -74,7 +75,9 @@ def check_versions(_n_intervals: int | None, previous: dict[str, Any] | None) ->
         logger.exception("version check failed; the wall shows its last data as stale")
         base = previous or {"versions": {}, "updated_ms": {}, "late": []}
         return {**base, "changed": [], "error": True}
-    new = freshness.snapshot(current, settings.dataset_expected_interval_s, now=now)
+    new = freshness.snapshot(
+        current, settings.dataset_expected_interval_s, now=now, timezone=settings.timezone
+    )
     changed = freshness.changed_datasets(previous, new)
     if previous is not None and not changed and not previous.get("error"):
         return no_update
@@ -103,9 +106,10 @@ def _area_kpis(
 
 
 def _site_kpis(
-    session: Session, scope: queries.AreaScope, _now: dt.datetime
+    session: Session, scope: queries.AreaScope, now: dt.datetime
 ) -> dict[Wall, KpiValue]:
-    s = queries.site_summary(session=session, scope=scope)
+    today = now.astimezone(ZoneInfo(get_settings().timezone)).date()
+    s = queries.site_summary(session=session, scope=scope, today=today)
     return {
         Wall.KPI_SITES: s.sites,
         Wall.KPI_WORKERS: s.workers_on_site,

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dashboard.versions import DATASETS
 
@@ -71,13 +72,16 @@ def snapshot(
     expected_interval_s: Mapping[str, int],
     *,
     now: dt.datetime,
+    timezone: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
-    """What a screen needs to know about the data, as JSON: versions, update times, late ones.
+    """What a screen needs to know about the data, as JSON: versions, update times, late ones,
+    and the local date (figures such as "arrivals today" change meaning at midnight).
 
     Small (a dozen datasets) and cheap: the wall's tick computes it from the one
     ``versions.current`` query and keeps it in the browser.
     """
     return {
+        "day": now.astimezone(ZoneInfo(timezone)).date().isoformat(),
         "versions": {name: version for name, (version, _at) in current.items()},
         "updated_ms": {name: round(at.timestamp() * 1000) for name, (_v, at) in current.items()},
         "late": [f.dataset for f in assess(current, expected_interval_s, now=now) if f.late],
@@ -87,11 +91,11 @@ def snapshot(
 def changed_datasets(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
     """Datasets whose version moved or whose lateness flipped between two :func:`snapshot` s.
 
-    With no previous snapshot (a page just loaded) every dataset counts as changed, so every
-    panel draws once.
+    With no previous snapshot (a page just loaded), or when the local date rolled over, every
+    dataset counts as changed, so every panel draws (again).
     """
     new_versions = new["versions"]
-    if previous is None:
+    if previous is None or previous.get("day") != new.get("day"):
         return sorted(set(DATASETS) | set(new_versions), key=dataset_order)
     old_versions = previous.get("versions", {})
     moved = {

@@ -28,6 +28,7 @@ from dashboard.models import (
     Ping,
     QuarantinedRow,
     Shop,
+    SiteWorker,
     Station,
     WorkOrder,
 )
@@ -205,15 +206,24 @@ class SiteSummary:
     new_arrivals_today: int
 
 
-def site_summary(*, session: Session, scope: AreaScope) -> SiteSummary:
-    sites, workers, arrivals = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(ConstructionSite.headcount), 0),
-            func.coalesce(func.sum(ConstructionSite.new_arrivals_today), 0),
-        ).where(scope.clause(ConstructionSite.subdistrict_code))
+def site_summary(*, session: Session, scope: AreaScope, today: dt.date) -> SiteSummary:
+    """Sites, workers on them, and workers who arrived on ``today`` (the district's local date).
+
+    Arrivals are counted from the workers' arrival dates, not from a stored per-site counter, so
+    "today" rolls over at midnight even when no check-in file arrives.
+    """
+    sites, workers = session.execute(
+        select(func.count(), func.coalesce(func.sum(ConstructionSite.headcount), 0)).where(
+            scope.clause(ConstructionSite.subdistrict_code)
+        )
     ).one()
-    return SiteSummary(int(sites), int(workers), int(arrivals))
+    arrivals = session.scalar(
+        select(func.count())
+        .select_from(SiteWorker)
+        .join(ConstructionSite, ConstructionSite.site_id == SiteWorker.site_id)
+        .where(SiteWorker.arrived_on == today, scope.clause(ConstructionSite.subdistrict_code))
+    )
+    return SiteSummary(int(sites), int(workers), int(arrivals or 0))
 
 
 def station_count(*, session: Session, scope: AreaScope) -> int:

@@ -317,6 +317,17 @@ def test_web020_snapshot_diff():
     assert set(freshness.changed_datasets(None, snap)) >= set(versions.DATASETS)
 
 
+def test_web020b_midnight_redraws_everything_without_a_data_change():
+    current = {"pings": (3, NOW), "sites": (1, NOW)}
+    before = dt.datetime(2026, 11, 21, 15, 59, 55, tzinfo=dt.UTC)  # 23:59:55 in Shanghai
+    after = before + dt.timedelta(seconds=10)  # 00:00:05 the next day
+    late_evening = freshness.snapshot(current, {}, now=before, timezone="Asia/Shanghai")
+    just_before = freshness.snapshot(current, {}, now=before + dt.timedelta(seconds=4))
+    next_day = freshness.snapshot(current, {}, now=after, timezone="Asia/Shanghai")
+    assert freshness.changed_datasets(late_evening, just_before) == []
+    assert set(freshness.changed_datasets(late_evening, next_day)) >= {"pings", "sites"}
+
+
 def test_web021_map_values_line_up_with_locations():
     z, zmax = figures.map_values(["a", "b", "c"], {"c": 9, "a": 1, "x": 4})
     assert (z, zmax) == ([1, 0, 9], 9)

@@ -26,6 +26,7 @@ from dashboard.models import (
     Area,
     AreaLevel,
     ConstructionSite,
+    SiteWorker,
     Enterprise,
     ImportBatch,
     JobRun,
@@ -37,6 +38,7 @@ from dashboard.models import (
 )
 
 NOW = dt.datetime(2026, 11, 21, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
+TODAY = dt.date(2026, 11, 21)  # NOW's date in Shanghai
 
 D, S1, S2 = "310104", "310104001", "310104002"
 C11, C12, C21, CV = "310104001001", "310104001002", "310104002001", "310104002999"
@@ -170,6 +172,15 @@ def build_small_district(session: Session, *, now: dt.datetime = NOW) -> None:
                 headcount=20,
                 new_arrivals_today=1,
             ),
+            # Arrivals: three at G1 today and one yesterday, one at G2 today (local dates).
+            *[
+                SiteWorker(id_number=f"11010519900101{n:03d}X"[-18:], site_id=site,
+                           name="测试", home_province="江苏", arrived_on=day)
+                for n, (site, day) in enumerate(
+                    [("G1", TODAY), ("G1", TODAY), ("G1", TODAY),
+                     ("G1", TODAY - dt.timedelta(days=1)), ("G2", TODAY)]
+                )
+            ],
             Station(code="ST1", name="甲站", kind="metro", geom=Point(121.42, 31.20)),
             Station(code="ST2", name="乙站", kind="metro", geom=Point(121.45, 31.20)),
             Station(code="ST3", name="外站", kind="railway", geom=Point(121.50, 31.20)),
