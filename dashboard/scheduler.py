@@ -23,7 +23,7 @@ import uuid
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from dashboard import jobs
 from dashboard.config import Settings, get_settings
@@ -153,9 +153,22 @@ class LockedScheduler:
         lease = self.settings.scheduler_lease_s
         renew_every = max(1.0, lease / 3)
         waiting_logged = False
+        lease_until: dt.datetime | None = None  # our lease's end, as of the last renewal
         try:
             while not self._stop.is_set():
-                if try_acquire(self.holder, engine=self.engine, lease_s=lease):
+                try:
+                    held = try_acquire(self.holder, engine=self.engine, lease_s=lease)
+                except SQLAlchemyError as exc:
+                    # The database is unreachable or busy: keep the jobs while our lease is
+                    # surely still ours, then stop them; either way, keep trying.
+                    logger.error("scheduler %s could not renew its lock: %s", self.holder, exc)
+                    if self._aps is not None and (lease_until is None or utcnow() >= lease_until):
+                        logger.error("scheduler %s: lease ran out; stopping its jobs", self.holder)
+                        self._stop_jobs()
+                    self._stop.wait(renew_every)
+                    continue
+                if held:
+                    lease_until = utcnow() + dt.timedelta(seconds=lease)
                     if self._aps is None:
                         logger.info("scheduler %s holds the lock; starting jobs", self.holder)
                         self._start_jobs()
@@ -176,8 +189,11 @@ class LockedScheduler:
                 self._stop.wait(renew_every)
         finally:
             self._stop_jobs()
-            release(self.holder, engine=self.engine)
-            logger.info("scheduler %s stopped and released the lock", self.holder)
+            try:
+                release(self.holder, engine=self.engine)
+            except SQLAlchemyError:
+                logger.exception("could not release the lock; it runs out in %s s", lease)
+            logger.info("scheduler %s stopped", self.holder)
 
     def _start_jobs(self) -> None:
         aps = BackgroundScheduler(timezone=self.settings.timezone)
