@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from dashboard import freshness, queries, versions
 from dashboard.config import get_settings
+from dashboard.jobs import enabled_jobs
 from dashboard.db import session_scope
 from dashboard.figures import feature_collection
 from dashboard.models import AreaLevel, utcnow
@@ -59,16 +60,22 @@ def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
         }
         for f in freshness.assess(current, settings.dataset_expected_interval_s, now=now)
     }
-    jobs = {
-        job_id: {
-            "last_run_start": _iso(run.started_at, tz),
-            "status": run.status,
-            "age_s": _age(run.started_at, now),
+    jobs = {}
+    for spec in enabled_jobs(settings):
+        run = runs.get(spec.id)
+        interval = spec.expected_interval_s(settings)
+        age = _age(run.started_at, now) if run else None
+        jobs[spec.id] = {
+            "last_run_start": _iso(run.started_at, tz) if run else None,
+            "status": run.status if run else None,
+            "age_s": age,
+            "expected_interval_s": interval,
+            # A job that stopped running (a dead scheduler) is as bad as one that failed.
+            "late": age is not None
+            and age > 2 * interval + settings.scheduler_misfire_grace_s,
         }
-        for job_id, run in sorted(runs.items())
-    }
     degraded = any(d["late"] for d in datasets.values()) or any(
-        j["status"] == "failed" for j in jobs.values()
+        j["status"] == "failed" or j["late"] for j in jobs.values()
     )
     return {
         "status": "degraded" if degraded else "ok",

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     pings_keep_hours: int = Field(
         default=48, description="Hours of raw location pings kept (aggregates are kept longer)."
     )
+    inbox_keep_days: int = Field(
+        default=7,
+        description="Days processed files are kept in inbox/done/ and inbox/rejected/ "
+        "(they may hold personal data, so they do not stay forever).",
+    )
     job_runs_keep_days: int = Field(default=30, description="Days of job-run history kept.")
     host: str = Field(default="127.0.0.1", description="Address the development server binds.")
     port: int = Field(default=8050, description="Port of the development server.")
@@ -81,9 +86,11 @@ class Settings(BaseSettings):
             "areas": 86400 * 365,
             "pings": 300,
             "indicators": 86400,
-            "enterprises": 3600,
-            "shops": 3600,
-            "sites": 3600,
+            # Registers change during working hours and rest at night: a day without a
+            # single update is what is worth flagging.
+            "enterprises": 86400,
+            "shops": 86400,
+            "sites": 86400,
             "station_flows": 3600,
             "station_bookings": 3600,
         },

@@ -53,7 +53,11 @@ def simulate_feeds(settings: Settings, now: dt.datetime) -> int:
 
 
 def prune_history(settings: Settings, now: dt.datetime) -> int:
-    """Drop job runs and raw pings past their keeping time; rows deleted."""
+    """Drop job runs, raw pings and processed inbox files past their keeping time.
+
+    Returns rows and files deleted.
+    """
+    files = _prune_processed_files(settings, now)
     with session_scope(settings.database_url) as session:
         runs = session.execute(
             delete(JobRun).where(
@@ -63,7 +67,21 @@ def prune_history(settings: Settings, now: dt.datetime) -> int:
         pings = session.execute(
             delete(Ping).where(Ping.ts < now - dt.timedelta(hours=settings.pings_keep_hours))
         ).rowcount
-    return runs + pings
+    return runs + pings + files
+
+
+def _prune_processed_files(settings: Settings, now: dt.datetime) -> int:
+    cutoff = (now - dt.timedelta(days=settings.inbox_keep_days)).timestamp()
+    removed = 0
+    for folder in ("done", "rejected"):
+        root = settings.inbox / folder
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 # --------------------------------------------------------------------------- the registry
@@ -76,6 +94,13 @@ class JobSpec:
     trigger: Callable[[Settings], BaseTrigger]
     description: str
     enabled: Callable[[Settings], bool] = lambda s: True
+
+    def expected_interval_s(self, settings: Settings) -> int:
+        """Seconds between two runs: the interval, or a day for the nightly (cron) jobs."""
+        trigger = self.trigger(settings)
+        if isinstance(trigger, IntervalTrigger):
+            return int(trigger.interval.total_seconds())
+        return 86400
 
     def slot(self, settings: Settings, now: dt.datetime) -> dt.datetime:
         """The scheduled fire time a run starting at ``now`` belongs to."""

@@ -46,7 +46,11 @@ def test_api001_health_reports_every_dataset_and_job(app_db):
         "last_run_start": "2026-11-21T09:59:00+08:00",
         "status": "failed",
         "age_s": 60.0,
+        "expected_interval_s": 15,
+        "late": False,
     }
+    assert body["jobs"]["prune_history"]["late"] is False  # nightly: 3 h old is on time
+    assert body["jobs"]["simulate_feeds"]["last_run_start"] is None  # enabled, not run yet
     assert body["status"] == "degraded"
 
 
@@ -60,6 +64,18 @@ def test_api002_health_is_ok_when_nothing_is_late_and_no_last_run_failed(app_db,
     # Ten minutes later the pings (expected every 5 min) are more than twice late.
     later = api.health_report(now=NOW + dt.timedelta(minutes=10))
     assert later["status"] == "degraded" and later["datasets"]["pings"]["late"] is True
+
+
+def test_api002b_a_job_that_stopped_running_degrades_health(app_db, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DATASET_EXPECTED_INTERVAL_S", "{}")
+    get_settings.cache_clear()
+    with session_scope(app_db) as s:
+        s.add(JobRun(job_id="ingest_inbox", started_at=NOW - dt.timedelta(seconds=10), status="ok"))
+    assert api.health_report(now=NOW)["status"] == "ok"
+    # Every 15 s, plus the misfire grace: two minutes without a run means nobody runs it.
+    stalled = api.health_report(now=NOW + dt.timedelta(minutes=2))
+    assert stalled["jobs"]["ingest_inbox"]["late"] is True
+    assert stalled["status"] == "degraded"
 
 
 def test_api003_health_route(client):

@@ -48,6 +48,28 @@ def test_jobs001_prune_deletes_only_what_is_past_its_keeping_time(settings):
         assert recorded.finished_at is not None and recorded.finished_at >= recorded.started_at
 
 
+def test_jobs001b_prune_removes_processed_files_past_their_keeping_time(settings):
+    done = settings.inbox / "done" / "site_checkins"
+    rejected = settings.inbox / "rejected" / "pings"
+    waiting = settings.inbox / "site_checkins"
+    for folder in (done, rejected, waiting):
+        folder.mkdir(parents=True)
+    old, recent = NOW - dt.timedelta(days=8), NOW - dt.timedelta(days=6)
+    files = {
+        done / "old.csv": old, done / "recent.csv": recent,
+        rejected / "old.csv": old, rejected / "old.csv.reason.txt": old,
+        waiting / "old-but-not-loaded.csv": old,
+    }
+    for path, when in files.items():
+        path.write_text("x")
+        os.utime(path, (when.timestamp(), when.timestamp()))
+    run = jobs.run_job("prune_history", settings=settings, now=NOW)
+    assert run.status == "ok" and run.rows == 3
+    left = sorted(p.name for p in settings.inbox.rglob("*.*"))
+    # A file still waiting is never deleted, however old: it has not been loaded yet.
+    assert left == ["old-but-not-loaded.csv", "recent.csv"]
+
+
 def test_jobs002_a_failing_job_is_recorded_not_raised(settings, monkeypatch):
     def explode(settings, now):
         raise RuntimeError("upstream folder unreadable")
