@@ -28,6 +28,7 @@ scheduler: $(STAMP)
 	$(BIN)/python -m dashboard scheduler
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -17,9 +17,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from dashboard import freshness, queries, versions
 from dashboard.config import get_settings
-from dashboard.jobs import enabled_jobs
 from dashboard.db import session_scope
 from dashboard.figures import feature_collection
+from dashboard.jobs import enabled_jobs
 from dashboard.models import AreaLevel, utcnow
 
 logger = logging.getLogger(__name__)

@@ -42,7 +42,9 @@ def new_holder_id() -> str:
 # --------------------------------------------------------------------------- the lease
 
 
-def try_acquire(holder: str, *, engine: Engine, lease_s: int, now: dt.datetime | None = None) -> bool:
+def try_acquire(
+    holder: str, *, engine: Engine, lease_s: int, now: dt.datetime | None = None
+) -> bool:
     """Take or renew the lease if it is free, expired or already ours. Atomic on both back ends."""
     now = now or utcnow()
     expires = now + dt.timedelta(seconds=lease_s)

@@ -11,11 +11,11 @@ machine, it is a WKB blob. Either way Python code reads and writes shapely objec
 
 from __future__ import annotations
 
+import datetime as dt
+
 import shapely
 from geoalchemy2 import Geometry as PostGISGeometry
 from geoalchemy2.elements import WKBElement
-import datetime as dt
-
 from sqlalchemy import DateTime, LargeBinary
 from sqlalchemy.types import TypeDecorator
 

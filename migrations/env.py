@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 from dashboard.db import get_engine
 from dashboard.models import Base

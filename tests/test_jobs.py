@@ -1,4 +1,4 @@
-"""Jobs called directly: each run is recorded, failures are recorded not raised, slots are unique."""
+"""Jobs called directly: each run is recorded, failures recorded not raised, slots unique."""
 
 from __future__ import annotations
 

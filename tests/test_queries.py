@@ -46,7 +46,8 @@ def test_queries001_area_summary_counts_levels_and_residents_once(small):
 def test_queries002_registers(small):
     assert queries.enterprise_progress(session=small, scope=WHOLE) == queries.Progress(2, 4)
     assert queries.shop_progress(session=small, scope=WHOLE) == queries.Progress(3, 4)
-    assert queries.site_summary(session=small, scope=WHOLE, today=TODAY) == queries.SiteSummary(2, 70, 4)
+    summary = queries.site_summary(session=small, scope=WHOLE, today=TODAY)
+    assert summary == queries.SiteSummary(2, 70, 4)
     # The next day nobody has arrived yet, whatever the stored per-site counters say.
     tomorrow = TODAY + dt.timedelta(days=1)
     assert queries.site_summary(session=small, scope=WHOLE, today=tomorrow).new_arrivals_today == 0
@@ -79,7 +80,8 @@ def test_queries006_every_figure_respects_the_scope(small):
     assert (s.subdistricts, s.committees, s.compounds, s.residents) == (1, 2, 2, 300)
     assert queries.enterprise_progress(session=small, scope=scope) == queries.Progress(2, 3)
     assert queries.shop_progress(session=small, scope=scope) == queries.Progress(2, 3)
-    assert queries.site_summary(session=small, scope=scope, today=TODAY) == queries.SiteSummary(1, 50, 3)
+    summary = queries.site_summary(session=small, scope=scope, today=TODAY)
+    assert summary == queries.SiteSummary(1, 50, 3)
     assert queries.station_count(session=small, scope=scope) == 1  # by location
     assert (
         queries.recent_ping_count(

@@ -107,3 +107,30 @@ def test_sim004_same_moment_same_files(world, tmp_path):
     assert names == sorted(p.relative_to(other.inbox) for p in other.inbox.rglob("*.csv"))
     for name in names:
         assert filecmp.cmp(world.inbox / name, other.inbox / name, shallow=False), name
+
+
+def test_sim005_site_crews_arrive_in_the_morning_with_valid_ids(world):
+    from dashboard.feeds.simulator import _read_world, write_site_checkins
+    from dashboard.idcodes import is_valid_resident_id
+    from dashboard.models import SiteWorker
+
+    with session_scope(world.database_url) as s:
+        state = _read_world(s)
+    tz = ZoneInfo("Asia/Shanghai")
+    written = []
+    for minute in range(0, 60, 5):  # several rounds of one morning hour
+        at = NOW.replace(minute=minute)
+        written += write_site_checkins(world, state, world.inbox, now=at, tz=tz)
+    evening = NOW.astimezone(tz).replace(hour=19).astimezone(dt.UTC)
+    assert write_site_checkins(world, state, world.inbox, now=evening, tz=tz) == []
+    assert written, "no crew arrived all morning"
+    rows = pd.concat([pd.read_csv(p, dtype=str) for p in written])
+    assert rows["id_number"].map(is_valid_resident_id).all()
+    _load(world)
+    with session_scope(world.database_url) as s:
+        assert s.scalar(select(func.count()).select_from(QuarantinedRow)) == 0
+        today = NOW.astimezone(tz).date()
+        arrived = s.scalar(
+            select(func.count()).select_from(SiteWorker).where(SiteWorker.arrived_on == today)
+        )
+    assert arrived >= rows["id_number"].nunique()

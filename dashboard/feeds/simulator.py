@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.config import Settings
 from dashboard.db import session_scope
+from dashboard.demo.registers import build_workers
 from dashboard.indicators import INDICATOR_KEYS
 from dashboard.models import (
     Area,
@@ -66,14 +67,6 @@ HOTSPOTS = {  # lon, lat, daytime weight: Xujiahui and the South Station forecou
     "xujiahui": (121.4365, 31.1950, 3.0),
     "south_station": (121.4299, 31.1545, 2.0),
 }
-
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌海波宁辉鹏飞"
-PROVINCES = {  # two-digit prefix of the resident ID number (GB/T 2260) and the province name
-    "34": "安徽", "32": "江苏", "41": "河南", "51": "四川", "36": "江西",
-    "33": "浙江", "43": "湖南", "42": "湖北", "37": "山东", "45": "广西",
-}
-
 
 def _rng(settings: Settings, *key: object) -> np.random.Generator:
     words = [settings.demo_seed] + [zlib.crc32(str(k).encode()) for k in key]
@@ -422,15 +415,6 @@ def write_shop_updates(settings, world, inbox, *, now, tz) -> list[Path]:
     return [_write(inbox, "shops", f"shops_{_stamp(now)}", frame)]
 
 
-def _resident_id(rng: np.random.Generator, prefix2: str) -> str:
-    from dashboard.idcodes import resident_id_check_char
-
-    region = f"{prefix2}{int(rng.integers(1, 20)):02d}{int(rng.integers(1, 30)):02d}"
-    birth = dt.date(1965, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 38)))
-    body = f"{region}{birth:%Y%m%d}{int(rng.integers(0, 1000)):03d}"
-    return body + resident_id_check_char(body)
-
-
 def write_site_checkins(settings, world, inbox, *, now, tz) -> list[Path]:
     """In the morning, crews arrive at sites; a few come from a key region."""
     local = now.astimezone(tz)
@@ -439,22 +423,15 @@ def write_site_checkins(settings, world, inbox, *, now, tz) -> list[Path]:
     rng = _rng(settings, "sites", _stamp(now))
     if rng.random() > 0.4:
         return []
-    rows = []
-    for site in rng.choice(world.sites["site_id"].to_numpy(), size=int(rng.integers(1, 3))):
-        for _ in range(int(rng.integers(1, 4))):
-            prefix = str(rng.choice(list(PROVINCES)))
-            key_region = prefix == "42"
-            rows.append(
-                {
-                    "site_id": site,
-                    "id_number": _resident_id(rng, prefix),
-                    "name": str(rng.choice(list(SURNAMES))) + "".join(
-                        rng.choice(list(GIVEN), size=int(rng.integers(1, 3)))
-                    ),
-                    "home_province": PROVINCES[prefix],
-                    "arrived_on": local.date().isoformat(),
-                    "from_key_region": key_region,
-                    "certificate_checked": (bool(rng.random() < 0.5) if key_region else ""),
-                }
-            )
-    return [_write(inbox, "site_checkins", f"site_checkins_{_stamp(now)}", pd.DataFrame(rows))]
+    sites = rng.choice(world.sites["site_id"].to_numpy(), size=int(rng.integers(1, 3)))
+    sizes = rng.integers(1, 4, size=len(sites))
+    # The same worker generator as the demo district, everyone arriving today.
+    crew = build_workers(list(sites), sizes, local.date(), rng)
+    crew["arrived_on"] = local.date().isoformat()
+    recent = rng.random(len(crew)) < 0.5  # half the key-region arrivals are checked at once
+    crew["certificate_checked"] = [
+        bool(r) if key else "" for r, key in zip(recent, crew["from_key_region"], strict=True)
+    ]
+    rows = crew[["site_id", "id_number", "name", "home_province", "arrived_on",
+                 "from_key_region", "certificate_checked"]]
+    return [_write(inbox, "site_checkins", f"site_checkins_{_stamp(now)}", rows)]
