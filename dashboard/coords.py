@@ -64,7 +64,7 @@ def parse_crs(text: str, *, origin: str) -> SourceCRS:
         return SourceCRS(label=label, origin=origin, is_gcj02=True)
     try:
         crs = pyproj.CRS.from_user_input(label)
-    except PyprojCRSError as exc:
+    except (PyprojCRSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate
         short = label if len(label) < 80 else label[:77] + "..."
         raise CRSError(
             f"unknown coordinate system {short!r} in {origin}: give an EPSG code such as "

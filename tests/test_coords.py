@@ -103,3 +103,10 @@ def test_coords010_projected_crs_reprojects():
     lon, lat = coords.to_wgs84([x], [y], source)
     assert lon[0] == pytest.approx(121.4365, abs=1e-9)
     assert lat[0] == pytest.approx(31.188, abs=1e-9)
+
+
+@pytest.mark.parametrize("text", ["Beijing-ish", "EPSG:43\x00", "EPSG:43\ud800"])
+def test_coords011_unreadable_crs_names_are_crs_errors(text):
+    # Not a UnicodeEncodeError from inside pyproj: the operator gets the usual advice.
+    with pytest.raises(coords.CRSError, match="unknown coordinate system .* give an EPSG code"):
+        coords.parse_crs(text, origin="--crs")

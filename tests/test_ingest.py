@@ -8,6 +8,7 @@ does, and checks what is stored and what was set aside.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import shutil
@@ -15,10 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import box
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.config import PROJECT_ROOT
@@ -27,7 +29,7 @@ from dashboard.db import get_engine
 from dashboard.indicators import INDICATOR_KEYS
 from dashboard.ingest import KINDS, FileRejected, IngestReport, load_file, record_rejection
 from dashboard.ingest import write as ingest_write
-from dashboard.ingest.spec import REASONS
+from dashboard.ingest.spec import REASONS, ColumnType
 from dashboard.models import (
     Area,
     AreaLevel,
@@ -805,3 +807,406 @@ def test_ingest057_forgotten_header_does_not_leak_personal_data(sqlite_places, t
     assert "missing required columns site_id, id_number" in message
     for secret in ("11010519491231002X", "张三"):
         assert secret not in message and secret not in caplog.text
+
+
+# --------------------------------------------------------------------------- refused by a back end
+#
+# Each of these loaded on SQLite but failed the whole file on PostgreSQL (and the inbox then
+# retried it forever), or loaded wrong data on both.
+
+
+def raw_json_texts(session: Session, batch_id: int) -> list[str]:
+    """quarantined_rows.raw as the database holds it, as text."""
+    return list(
+        session.scalars(
+            select(cast(QuarantinedRow.raw, String))
+            .where(QuarantinedRow.batch_id == batch_id)
+            .order_by(QuarantinedRow.row_number)
+        )
+    )
+
+
+def strict_loads(text: str):
+    def refuse(name: str):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_ingest080_int_columns_are_exact_and_32_bit(places, tmp_path):
+    text = "\n".join(
+        [
+            "credit_code,name,planned_headcount,returned_headcount",
+            "91310104MA1FL0AT82,整数,12.0,2147483647",
+            "91310104MA1G8X2K35,太大,3000000000,1",
+            "9131000013222097XJ,刚好超,2147483648,1",
+            "92310104MA1H000124,小数,12.5,1",
+            "91310000MA1K4BB985,指数,1e3,0",
+            "91310000MA1FL3BK0E,精度,9007199254740993,0",
+            "91310000MA1FL3BK1H,非数,12abc,0",
+            "91310000MA1FL3BK2L,荒唐,1e99999999999999999999,0",
+        ]
+    )
+    report = load(places, "enterprises", variant(tmp_path, "e.csv", text))
+    rows = quarantined(places, report.batch_id)
+    assert [(q.row_number, q.reason) for q in rows] == [
+        (3, "out_of_range"),
+        (4, "out_of_range"),
+        (5, "not_integer"),
+        (7, "out_of_range"),
+        (8, "non_numeric"),
+        (9, "out_of_range"),
+    ]
+    assert rows[0].detail == "planned_headcount: '3000000000' is above 2147483647"
+    assert report.rows_loaded == 2
+    e = places.get(Enterprise, "91310104MA1FL0AT82")
+    assert (e.planned_headcount, e.returned_headcount) == (12, 2147483647)
+    assert places.get(Enterprise, "91310000MA1K4BB985").planned_headcount == 1000
+
+
+def test_ingest081_nul_character_is_quarantined_not_fatal(places, tmp_path):
+    text = (
+        "licence_id,name,street\n"
+        "310104000201,面\x00馆,江苏路\n"
+        "3101040\x0000202,便利店,江苏路\n"  # in the key: PostgreSQL refused even the look-up
+        "310104000203,水果店,愚\x00园路\n"
+        "310104000204,花店,愚园路\n"
+    )
+    report = load(places, "shops", variant(tmp_path, "s.csv", text))
+    assert (report.rows_loaded, report.quarantined_by_reason) == (1, {"bad_value": 3})
+    rows = quarantined(places, report.batch_id)
+    assert [q.detail for q in rows] == [
+        "name: contains a NUL character",
+        "licence_id: contains a NUL character",
+        "street: contains a NUL character",
+    ]
+    assert rows[0].raw["name"] == "面\x00馆"  # kept as it came, for staff to see
+    assert places.get(Shop, "310104000204").name == "花店"
+
+
+def test_ingest082_geojson_nan_and_infinity(session, tmp_path):
+    load(session, "areas", DATA / "district.geojson", level="district")
+    load(session, "areas", DATA / "subdistrict.geojson", level="subdistrict")
+    load(session, "areas", DATA / "committee.geojson", level="committee")
+    square = "[[[121.431, 31.191], [121.435, 31.191], [121.435, 31.195], [121.431, 31.191]]]"
+    nan_square = square.replace("31.195]", "NaN]", 1)
+    huge_square = square.replace("121.435, 31.191]", "1e999, 31.191]", 1)
+
+    def feature(code: str, population: str, coordinates: str) -> str:
+        """Written by hand: json.dumps would not write NaN where it is wanted here."""
+        properties = json.dumps({"code": code, "name": "小区", "parent_code": COMMITTEE})
+        properties = properties[:-1] + ', "population": ' + population + "}"
+        geometry = '{"type": "Polygon", "coordinates": ' + coordinates + "}"
+        return '{"type": "Feature", "properties": ' + properties + ', "geometry": ' + geometry + "}"
+
+    features = [
+        feature("02001", "100", square),
+        feature("02002", "100", nan_square),
+        feature("02003", "100", huge_square),
+        feature("02004", "Infinity", square),
+        feature("02005", "NaN", square),
+    ]
+    text = '{"type": "FeatureCollection", "crs": "EPSG:4326", "features": [' + ", ".join(features)
+    text += "]}"
+    report = load(session, "areas", variant(tmp_path, "c.geojson", text), level="compound")
+    assert report.rows_loaded == 1
+    rows = quarantined(session, report.batch_id)
+    assert [(q.raw["code"], q.reason) for q in rows] == [
+        ("02002", "broken_geometry"),
+        ("02003", "broken_geometry"),
+        ("02004", "non_numeric"),
+        ("02005", "non_numeric"),
+    ]
+    assert "NaN or Infinity" in rows[0].detail
+    assert rows[0].raw["geometry"]["coordinates"][0][2] == [121.435, "NaN"]
+    assert rows[2].raw["population"] == "Infinity"
+    for stored in raw_json_texts(session, report.batch_id):
+        strict_loads(stored)  # no NaN token on either back end
+
+
+def test_ingest083_3d_boundaries_lose_their_heights(session, tmp_path):
+    text = (DATA / "district.geojson").read_text(encoding="utf-8")
+    text = re.sub(r"\[(121\.\d+), (31\.\d+)\]", r"[\1, \2, 4.5]", text)
+    assert ", 4.5]" in text
+    report = load(session, "areas", variant(tmp_path, "d.geojson", text), level="district")
+    assert report.rows_loaded == 1
+    stored = session.get(Area, "310104").geom
+    assert not stored.has_z
+    assert stored.equals(shapely.MultiPolygon([DISTRICT]))
+
+
+def test_ingest084_csv_rows_with_a_stray_comma_are_not_shifted(places, tmp_path):
+    text = (
+        "licence_id,name,street\n"
+        "A1,面馆,江苏路,\n"  # one field more: pandas took licence_id as the index
+        "A2,便利店,愚园路\n"
+        "A3,水果店\n"  # one field fewer
+        'A4,"面馆, 老王",江苏路\n'  # a quoted comma is a value
+        "A5,花店,华山路,,\n"
+        "\n"
+    )
+    report = load(places, "shops", variant(tmp_path, "s.csv", text))
+    assert (report.rows_read, report.rows_loaded) == (5, 2)
+    rows = quarantined(places, report.batch_id)
+    assert [(q.row_number, q.reason) for q in rows] == [
+        (2, "wrong_field_count"),
+        (4, "wrong_field_count"),
+        (6, "wrong_field_count"),
+    ]
+    assert rows[0].detail.startswith("the row has 4 fields, the header has 3")
+    assert rows[0].raw == {"licence_id": "A1", "name": "面馆", "street": "江苏路"}
+    assert {s.licence_id: (s.name, s.street) for s in places.scalars(select(Shop))} == {
+        "A2": ("便利店", "愚园路"),
+        "A4": ("面馆, 老王", "江苏路"),
+    }
+
+
+def test_ingest085_trailing_comma_on_every_line_is_an_empty_column(places, tmp_path):
+    text = "licence_id,name,street,\nB1,面馆,江苏路,\nB2,便利店,愚园路\nB3,水果店,华山路,是\n"
+    report = load(places, "shops", variant(tmp_path, "s.csv", text))
+    assert report.rows_loaded == 2
+    (row,) = quarantined(places, report.batch_id)
+    assert (row.row_number, row.reason) == (4, "wrong_field_count")
+    assert "no name" in row.detail
+    assert places.get(Shop, "B1").street == "江苏路"
+    assert places.get(Shop, "B2").name == "便利店"
+
+
+def test_ingest086_date_only_hour_start_is_local_midnight(places, tmp_path):
+    text = "station_code,hour_start,arrivals\nSHANGHAI_SOUTH,2026-11-21,40\n"
+    report = load(places, "station_flows", variant(tmp_path, "f.csv", text))
+    assert report.rows_loaded == 1
+    (hour,) = places.scalars(select(StationFlow.hour_start)).all()
+    assert hour == dt.datetime(2026, 11, 20, 16, tzinfo=dt.UTC)  # 00:00 in Shanghai
+
+
+def test_ingest087_quarantine_keeps_only_declared_columns(places, tmp_path, caplog):
+    text = "\n".join(
+        [
+            "site_id,id_number,name,home_province,arrived_on,from_key_region,phone,"
+            "emergency_contact_id",
+            "XH-0000-000,11010519491231002X,张三,安徽,2026-11-21,否,13912345678,31010119951230045X",
+        ]
+    )
+    caplog.set_level(logging.DEBUG)
+    report = load(places, "site_checkins", variant(tmp_path, "c.csv", text))
+    assert "ignored columns: phone, emergency_contact_id" in report.message
+    (row,) = quarantined(places, report.batch_id)
+    assert row.reason == "unknown_site"
+    assert row.raw == {
+        "site_id": "XH-0000-000",
+        "id_number": "110***********002X",
+        "name": "张*",
+        "home_province": "安徽",
+        "arrived_on": "2026-11-21",
+        "from_key_region": "否",
+    }
+    (stored,) = raw_json_texts(places, report.batch_id)
+    for secret in ("13912345678", "31010119951230045X", "11010519491231002X", "张三"):
+        assert secret not in stored and secret not in caplog.text
+
+
+def test_ingest088_checkin_row_out_of_line_is_masked_whole(places, tmp_path):
+    # A stray first field pushes the ID under "name" and the name under "home_province".
+    text = (
+        "site_id,id_number,name,home_province,arrived_on,from_key_region\n"
+        "1,XH-2026-017,11010519491231002X,张三,安徽,2026-11-21,否\n"
+    )
+    report = load(places, "site_checkins", variant(tmp_path, "c.csv", text))
+    (row,) = quarantined(places, report.batch_id)
+    assert row.reason == "wrong_field_count"
+    (stored,) = raw_json_texts(places, report.batch_id)
+    for secret in ("11010519491231002X", "张三"):
+        assert secret not in stored and secret not in row.detail
+    assert row.raw["name"] == "1" + "*" * 17
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "text", "match"),
+    [
+        ("shops", "s.csv", "licence_id,Name,name\nA1,x,y\n", "'name' appears more than once"),
+        (
+            "areas",
+            "a.geojson",
+            '{"type": "FeatureCollection", "crs": "EPSG:4326", "features": [{"type": "Feature",'
+            ' "properties": {"code": "1", "Name": "a", "name": "b"}, "geometry": null}]}',
+            "property 'name' more than once",
+        ),
+        ("shops", "s.csv", "\nlicence_id,name\nA1,x\n", "first line is empty"),
+        ("shops", "s.csv", "licence_id,na\x00me\nA1,x\n", "NUL"),
+    ],
+)
+def test_ingest089_ambiguous_headers_are_refused(sqlite_places, tmp_path, kind, name, text, match):
+    level = "district" if kind == "areas" else None
+    with pytest.raises(FileRejected, match=match):
+        load_file(kind, variant(tmp_path, name, text), session=sqlite_places, level=level, now=NOW)
+
+
+# --------------------------------------------------------------------------- sites and stations
+
+
+def test_ingest090_sites_register_loads_and_leaves_counts_alone(places, tmp_path):
+    before = version(places, "sites")
+    report = load(places, "sites", DATA / "sites.csv", crs="EPSG:4326")
+    assert (report.rows_loaded, report.rows_quarantined) == (2, 0)
+    assert version(places, "sites") == before + 1
+    site = places.get(ConstructionSite, "CN-2026-003")
+    assert (site.name, site.contractor, site.subdistrict_code) == (
+        "长宁来福士二期工地",
+        "上海建工一建集团",
+        SUBDISTRICT,
+    )
+    assert site.geom.equals(shapely.Point(121.4175, 31.2197))
+    assert (site.headcount, site.new_arrivals_today) == (0, 0)
+
+    # Its check-ins now load instead of being set aside as unknown_site.
+    checkins = (
+        "site_id,id_number,name,home_province,arrived_on,from_key_region\n"
+        "CN-2026-003,11010519491231002X,张三,安徽,2026-11-21,否\n"
+    )
+    assert load(places, "site_checkins", variant(tmp_path, "c.csv", checkins)).rows_loaded == 1
+
+    # A later register file updates what it carries and never the counts.
+    text = "\n".join(
+        [
+            "site_id,contractor,subdistrict_code,headcount",
+            "CN-2026-003,中建三局,,999",
+            "CN-2026-005,新工地,310104003,",  # new and nameless
+            "CN-2026-004,中建八局,310104999,",
+        ]
+    )
+    report = load(places, "sites", variant(tmp_path, "s.csv", text))
+    assert report.quarantined_by_reason == {"unknown_id": 1, "unknown_area": 1}
+    assert "ignored columns: headcount" in report.message
+    places.expire_all()
+    site = places.get(ConstructionSite, "CN-2026-003")
+    assert (site.contractor, site.name, site.subdistrict_code) == (
+        "中建三局",
+        "长宁来福士二期工地",
+        SUBDISTRICT,
+    )
+    assert (site.headcount, site.new_arrivals_today) == (1, 1)
+
+
+def test_ingest091_sites_with_coordinates_need_a_crs(sqlite_places):
+    with pytest.raises(FileRejected, match="no coordinate system"):
+        load_file("sites", DATA / "sites.csv", session=sqlite_places, now=NOW)
+
+
+def test_ingest092_stations_register(places, tmp_path):
+    before = version(places, "areas")
+    report = load(places, "stations", DATA / "stations.csv", crs="EPSG:4326")
+    assert report.rows_loaded == 2
+    assert version(places, "areas") == before + 1
+    hongqiao = places.get(Station, "SHANGHAI_HONGQIAO")
+    assert (hongqiao.name, hongqiao.name_en, hongqiao.kind) == (
+        "上海虹桥站",
+        "Shanghai Hongqiao",
+        "railway",
+    )
+    assert hongqiao.geom.equals(shapely.Point(121.3204, 31.1945))
+    assert places.get(Station, "L2_WEST_YANAN_RD").kind == "metro"  # "Metro" in the file
+
+    text = "\n".join(
+        [
+            "code,name,kind",
+            "SHANGHAI_SOUTH,上海南站（新）,",  # known: a blank kind leaves it alone
+            "NEW_ONE,无类型站,",  # new without a kind: set aside, not silently dropped
+            "BUS_1,公交站,bus",
+        ]
+    )
+    report = load(places, "stations", variant(tmp_path, "s.csv", text))
+    assert report.quarantined_by_reason == {"unknown_id": 1, "bad_value": 1}
+    places.expire_all()
+    south = places.get(Station, "SHANGHAI_SOUTH")
+    assert (south.name, south.kind) == ("上海南站（新）", "railway")
+    assert places.get(Station, "NEW_ONE") is None
+
+    flows = "station_code,hour_start,arrivals\nSHANGHAI_HONGQIAO,2026-11-21T09:00:00+08:00,3000\n"
+    assert load(places, "station_flows", variant(tmp_path, "f.csv", flows)).rows_loaded == 1
+
+
+# --------------------------------------------------------------------------- declared vs. schema
+
+
+def test_ingest093_declared_columns_fit_the_tables():
+    """What the parser lets through, the table can hold: text no longer than the column, counts
+    in INTEGER columns; and an upserted new row can fill every NOT NULL column without a
+    default (else it would go through UPDATE and vanish without a word)."""
+    for kind in KINDS.values():
+        table = kind.table
+        for col in kind.columns:
+            if col.name not in table.c:
+                continue
+            sql_type = table.c[col.name].type
+            length = getattr(sql_type, "length", None)
+            if length is not None:
+                longest = {
+                    ColumnType.CREDIT_CODE: 18,
+                    ColumnType.RESIDENT_ID: 18,
+                    ColumnType.CHOICE: max(map(len, col.choices or ("",))),
+                }.get(col.type, col.max_length)
+                assert longest is not None and longest <= length, (
+                    f"{kind.name}.{col.name}: up to {longest} characters vs {sql_type}"
+                )
+            if col.type is ColumnType.INT:
+                assert isinstance(sql_type, Integer), f"{kind.name}.{col.name}"
+        if kind.write is not None:
+            continue
+        must_have = {
+            c.name
+            for c in table.c
+            if not c.nullable
+            and not c.primary_key
+            and c.default is None
+            and c.server_default is None
+        }
+        always = {c.name for c in kind.columns if c.required and not c.blank_ok}
+        from_hooks = {"level"} if kind.name == "areas" else set()
+        assert must_have <= always | set(kind.new_row_needs) | from_hooks, kind.name
+
+
+def test_ingest094_a_feature_without_geometry_spoils_no_other(session, tmp_path):
+    for level in ("district", "subdistrict", "committee"):
+        load(session, "areas", DATA / f"{level}.geojson", level=level)
+    document = json.loads((DATA / "compound.geojson").read_text(encoding="utf-8"))
+    document["features"][0]["geometry"] = None
+    path = variant(tmp_path, "c.geojson", json.dumps(document, ensure_ascii=False))
+    report = load(session, "areas", path, level="compound")
+    rows = quarantined(session, report.batch_id)
+    assert [q.detail for q in rows if q.reason == "broken_geometry"][0] == (
+        "the feature has no geometry"
+    )
+    assert "nan" not in [q.detail for q in rows]
+    assert report.rows_loaded == 1  # 01002 still loads (01001 lost its geometry above)
+
+
+# --------------------------------------------------------------------------- parsing, pure
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-11-21", dt.datetime(2026, 11, 20, 16, tzinfo=dt.UTC)),  # local midnight
+        ("2026-11-21 00:00", dt.datetime(2026, 11, 20, 16, tzinfo=dt.UTC)),
+        ("2026-11-21T09:00:00+08:00", dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC)),
+        ("2026-11-21T09:00:00-05", dt.datetime(2026, 11, 21, 14, tzinfo=dt.UTC)),
+        ("2026-11-21 09:00 +0800", dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC)),
+        ("2026-11-21T01:00Z", dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC)),
+        ("2026-11-21 09:00", dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC)),
+        ("2026-11-21Z", None),  # a zone without a time: refused, not a crash
+        ("2026-11-31", None),
+        ("soon", None),
+    ],
+)
+def test_ingest095_timestamps(text, utc):
+    from zoneinfo import ZoneInfo
+
+    from dashboard.ingest.rows import parse_timestamps
+
+    # Alongside other shapes, as in a real column.
+    column = pd.Series([text, "2026-11-21 10:00", "2026-11-21T10:00:00+08:00"])
+    parsed = parse_timestamps(column, ZoneInfo("Asia/Shanghai"))
+    got = parsed.iloc[0]
+    assert (None if pd.isna(got) else got.to_pydatetime()) == utc
+    assert parsed.iloc[1] == parsed.iloc[2] == pd.Timestamp("2026-11-21T02:00Z")

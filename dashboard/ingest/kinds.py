@@ -23,7 +23,7 @@ from dashboard.coords import to_wgs84
 from dashboard.indicators import INDICATOR_KEYS
 from dashboard.ingest import write
 from dashboard.ingest.readers import CSV, GEOJSON, XLSX
-from dashboard.ingest.rows import GEOMETRY, GEOMETRY_ERROR, Rows, python_values
+from dashboard.ingest.rows import GEOMETRY, GEOMETRY_ERROR, Rows, noted, python_values
 from dashboard.ingest.spec import Column, ColumnType, Context, FileRejected, Kind
 from dashboard.models import (
     Area,
@@ -146,10 +146,8 @@ def _areas_rows(ctx: Context, rows: Rows) -> None:
     assert ctx.level is not None and ctx.source_crs is not None
     level = ctx.level
     n = rows.n
-    errors = rows.raw[GEOMETRY_ERROR].to_numpy(dtype=object)
-    rows.reject(
-        np.not_equal(errors, None), "broken_geometry", lambda idx: [str(errors[i]) for i in idx]
-    )
+    broken, errors = noted(rows.raw, GEOMETRY_ERROR)
+    rows.reject(broken, "broken_geometry", lambda idx: [str(errors[i]) for i in idx])
 
     geoms = rows.raw[GEOMETRY].to_numpy(dtype=object)
     polygonal = np.array(
@@ -171,6 +169,8 @@ def _areas_rows(ctx: Context, rows: Rows) -> None:
 
     out = np.full(n, None, dtype=object)
     if good.any():
+        # transform() keeps x and y only: heights (GIS exports are often 3-D) are dropped,
+        # which PostGIS needs (it refuses a Z coordinate in these 2-D columns).
         out[good] = shapely.transform(geoms[good], reproject)
     bounds = np.full((n, 4), np.nan)
     if good.any():
@@ -802,6 +802,76 @@ STATION_BOOKINGS = Kind(
     check_rows=_station_rows,
 )
 
+SITES = Kind(
+    name="sites",
+    title="Construction sites (复产)",
+    doc="The register of construction sites. Upserted by site_id; a new site needs a name. "
+    "headcount and new arrivals today are never read from this file: they are recounted "
+    "from the check-ins.",
+    columns=(
+        Column(
+            "site_id",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="construction site ID",
+            example="CN-2026-003",
+        ),
+        Column("name", T.TEXT, max_length=200, doc="site name", example="长宁来福士二期工地"),
+        Column(
+            "contractor", T.TEXT, max_length=200, doc="main contractor", example="上海建工一建集团"
+        ),
+        Column(
+            "subdistrict_code",
+            T.CODE,
+            max_length=32,
+            doc="subdistrict code (must exist)",
+            example="310105001",
+        ),
+        _LON,
+        _LAT,
+    ),
+    key=("site_id",),
+    table=ConstructionSite.__table__,
+    formats=TABLE_FILES,
+    datasets=("sites",),
+    coordinates="lonlat",
+    new_row_needs=("name",),
+    check_rows=_subdistrict_check,
+)
+
+STATION_KINDS = ("railway", "metro")
+
+STATIONS = Kind(
+    name="stations",
+    title="Stations",
+    doc="Railway and metro stations whose arrivals are tracked. Upserted by code; a new "
+    "station needs a name and a kind. Reference data shown with the areas.",
+    columns=(
+        Column(
+            "code",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="station code",
+            example="SHANGHAI_HONGQIAO",
+        ),
+        Column("name", T.TEXT, max_length=200, doc="name", example="上海虹桥站"),
+        Column("name_en", T.TEXT, max_length=200, doc="English name", example="Shanghai Hongqiao"),
+        Column("kind", T.CHOICE, choices=STATION_KINDS, doc="railway or metro", example="railway"),
+        _LON,
+        _LAT,
+    ),
+    key=("code",),
+    table=Station.__table__,
+    formats=TABLE_FILES,
+    datasets=("areas",),
+    coordinates="lonlat",
+    new_row_needs=("name", "kind"),
+)
+
 #: Every kind of feed, by name (the CLI's ``import KIND`` and the inbox's sub-folders).
 KINDS: Mapping[str, Kind] = {
     k.name: k
@@ -811,7 +881,9 @@ KINDS: Mapping[str, Kind] = {
         PINGS,
         ENTERPRISES,
         SHOPS,
+        SITES,  # before the check-ins: a file of each at once loads the sites first
         SITE_CHECKINS,
+        STATIONS,
         STATION_FLOWS,
         STATION_BOOKINGS,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -33,7 +34,15 @@ from dashboard.coords import CRSError, SourceCRS, resolve_crs, to_wgs84
 from dashboard.ingest import write
 from dashboard.ingest.kinds import KINDS, existing, write_upsert
 from dashboard.ingest.readers import Table, file_format, read_table
-from dashboard.ingest.rows import GEOMETRY_JSON, Rows, mask_personal, parse_column
+from dashboard.ingest.rows import (
+    FIELD_COUNT_ERROR,
+    GEOMETRY_JSON,
+    Rows,
+    mask_name,
+    mask_personal,
+    noted,
+    parse_column,
+)
 from dashboard.ingest.spec import Context, FileRejected, Kind
 from dashboard.models import AreaLevel, ImportBatch, QuarantinedRow, utcnow
 from dashboard.versions import bump
@@ -41,6 +50,7 @@ from dashboard.versions import bump
 logger = logging.getLogger(__name__)
 
 DUPLICATE = "duplicate_key"
+WRONG_FIELD_COUNT = "wrong_field_count"
 
 NO_CRS_ADVICE = (
     "pass --crs EPSG:4326 if it is WGS84, or --crs GCJ-02 --convert-gcj02 if it comes from "
@@ -84,6 +94,12 @@ def _message(rows_read: int, loaded: int, by_reason: dict[str, int], notes: list
     if notes:
         text += "; " + "; ".join(notes)
     return text
+
+
+def storable_text(text: str) -> str:
+    """``text`` with a NUL or a lone surrogate (from a header or a GeoJSON member quoted in a
+    message) escaped: PostgreSQL text cannot hold the one, UTF-8 cannot encode the other."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def file_sha256(data: bytes) -> str:
@@ -158,6 +174,7 @@ def load_file(
     ctx.source_crs = _source_crs(ctx, table, crs, convert_gcj02)
 
     rows = Rows(table.frame, table.row_numbers)
+    _field_counts(rows)
     _parse(ctx, rows)
     _coordinates(ctx, rows)
     if spec.check_rows is not None:
@@ -187,7 +204,7 @@ def load_file(
     batch.rows_loaded = loaded
     batch.rows_quarantined = rows.n - loaded
     batch.rows_duplicate = by_reason.get(DUPLICATE, 0)
-    batch.message = _message(rows.n, loaded, by_reason, ctx.notes)
+    batch.message = storable_text(_message(rows.n, loaded, by_reason, ctx.notes))
     batch.finished_at = utcnow()
     if loaded:
         bump(*spec.datasets, session=session, at=now)
@@ -211,6 +228,7 @@ def load_file(
 def record_rejection(kind: str, path: Path, message: str, *, session: Session) -> int:
     """Record a refused file (its own transaction, after load_file's was rolled back); its id."""
     path = Path(path)
+    message = storable_text(message)
     try:
         sha = file_sha256(path.read_bytes())
     except OSError:
@@ -308,6 +326,13 @@ def _source_crs(
 
 
 # --------------------------------------------------------------------------- row-level steps
+
+
+def _field_counts(rows: Rows) -> None:
+    """CSV rows whose fields do not line up with the header: their values would land in the
+    wrong columns, so none of them is used."""
+    ragged, errors = noted(rows.raw, FIELD_COUNT_ERROR)
+    rows.reject(ragged, WRONG_FIELD_COUNT, lambda idx: [str(errors[i]) for i in idx])
 
 
 def _parse(ctx: Context, rows: Rows) -> None:
@@ -421,23 +446,33 @@ def _duplicates(ctx: Context, rows: Rows) -> None:
 
 
 def _quarantine(ctx: Context, rows: Rows, table: Table) -> None:
-    """Every set-aside row, with its reason and its raw cells (personal ones masked)."""
+    """Every set-aside row, with its reason and its raw cells.
+
+    Only the kind's declared columns are kept: a column an upstream system added (a phone
+    number, an emergency contact) is not ours to store. Personal columns are masked; in a row
+    whose fields do not line up with the header every cell is masked for a kind with personal
+    columns, since which cell holds the ID cannot be told.
+    """
     bad = np.flatnonzero(~rows.ok)
     if not len(bad):
         return
     personal = {c.name: c for c in ctx.kind.columns if c.personal}
-    header = list(table.header)
+    declared = {c.name for c in ctx.kind.columns}
+    kept = [name for name in table.header if name in declared]
     raw = rows.raw
-    cells = raw.iloc[bad][header].to_dict("records")
+    cells = raw.iloc[bad][kept].to_dict("records")
     geometry = raw[GEOMETRY_JSON].to_numpy(dtype=object)[bad] if GEOMETRY_JSON in raw else None
     records: list[dict[str, Any]] = []
     for n, i in enumerate(bad):
         row = cells[n]
-        for name, col in personal.items():
-            if name in row:
-                row[name] = mask_personal(col, str(row[name]).strip())
+        if personal and rows.reason[i] == WRONG_FIELD_COUNT:
+            row = {name: mask_name(str(value).strip()) for name, value in row.items()}
+        else:
+            for name, col in personal.items():
+                if name in row:
+                    row[name] = mask_personal(col, str(row[name]).strip())
         if geometry is not None:
-            row["geometry"] = geometry[n]
+            row["geometry"] = strict_json(geometry[n])
         records.append(
             {
                 "batch_id": ctx.batch_id,
@@ -451,6 +486,18 @@ def _quarantine(ctx: Context, rows: Rows, table: Table) -> None:
         ctx.session.execute(
             insert(QuarantinedRow.__table__), records[start : start + write.CHUNK_ROWS]
         )
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN/Infinity float replaced by its text, so that it is JSON that
+    PostgreSQL accepts (SQLite would store the invalid ``NaN`` token without a word)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    return value
 
 
 __all__ = ["IngestReport", "load_file", "record_rejection"]

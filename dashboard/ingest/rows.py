@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,13 +32,26 @@ Detail = str | Callable[[npt.NDArray[np.intp]], Iterable[str]]
 GEOMETRY = "__geometry__"  # shapely geometry, or None
 GEOMETRY_JSON = "__geometry_json__"  # the feature's geometry member as read
 GEOMETRY_ERROR = "__geometry_error__"  # why the geometry could not be built, or None
-INTERNAL_COLUMNS = (GEOMETRY, GEOMETRY_JSON, GEOMETRY_ERROR)
+# Added by the CSV reader: why the row's fields do not line up with the header, or None.
+FIELD_COUNT_ERROR = "__field_count_error__"
+INTERNAL_COLUMNS = (GEOMETRY, GEOMETRY_JSON, GEOMETRY_ERROR, FIELD_COUNT_ERROR)
+
+#: The range of an INT column: the databases' 32-bit INTEGER (SQLite would store more, and
+#: PostgreSQL would then fail the whole file).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y", "是", "对", "有"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n", "否", "无"})
 
 _DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
-_OFFSET_RE = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+# An offset only counts after a time part: the "-21" of a bare date 2026-11-21 is the day.
+_OFFSET_RE = r"[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+# A plain number as text: what an INT cell may hold before the exact integer check.
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_PLAIN_INT_RE = re.compile(r"[+-]?\d{1,18}", re.ASCII)
+# NUL, which PostgreSQL text cannot hold, and lone UTF-16 surrogates (only a JSON "\ud800"
+# escape makes one), which cannot be encoded as UTF-8 at all.
+_UNSTORABLE_RE = r"[\x00\ud800-\udfff]"
 
 
 class Rows:
@@ -74,6 +88,16 @@ class Rows:
         bad = self.reason[~self.ok]
         names, counts = np.unique(bad.astype(str), return_counts=True)
         return {str(k): int(v) for k, v in zip(names, counts, strict=True)}
+
+
+def noted(raw: pd.DataFrame, column: str) -> tuple[BoolArray, npt.NDArray[np.object_]]:
+    """Rows for which a reader noted a problem in ``column`` (GEOMETRY_ERROR,
+    FIELD_COUNT_ERROR), and the notes. Missing is None or NaN: pandas 3 infers a string
+    column and turns None into NaN, which ``!= None`` would count as a problem."""
+    if column not in raw:
+        return np.zeros(len(raw), dtype=bool), np.full(len(raw), None, dtype=object)
+    values = raw[column].to_numpy(dtype=object)
+    return ~pd.isna(values), values
 
 
 # --------------------------------------------------------------------------- masking
@@ -117,6 +141,15 @@ def parse_column(rows: Rows, col: Column, *, key: bool, tz: ZoneInfo) -> None:
     blank = (text == "").to_numpy()
     if not col.blank_ok:
         rows.reject(blank, "blank_id" if key else "missing_value", f"{col.name} is blank")
+    unstorable = text.str.contains(_UNSTORABLE_RE, regex=True).to_numpy(dtype=bool)
+    if unstorable.any():
+        nul = text.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        rows.reject(unstorable & nul, "bad_value", f"{col.name}: contains a NUL character")
+        rows.reject(
+            unstorable,
+            "bad_value",
+            f"{col.name}: contains an invalid character (a lone UTF-16 surrogate)",
+        )
     parser = _PARSERS[col.type]
     rows.values[col.name] = parser(rows, col, text, blank, tz)
 
@@ -233,13 +266,48 @@ def _parse_float(
 def _parse_int(
     rows: Rows, col: Column, text: pd.Series, blank: BoolArray, tz: ZoneInfo
 ) -> pd.Series:
-    numbers = _numbers(rows, col, text, blank, "non_numeric")
-    arr = numbers.to_numpy()
-    with np.errstate(invalid="ignore"):
-        fractional = np.isfinite(arr) & (arr != np.round(arr))
+    """Exact whole numbers (no float64 on the way, which rounds above 2^53), within the
+    column's bounds and the databases' 32-bit INTEGER. ``12.0`` and ``1e3`` are whole."""
+    values = text.to_numpy(dtype=object)
+    n = len(values)
+    out: list[int | None] = [None] * n
+    non_numeric = np.zeros(n, dtype=bool)
+    fractional = np.zeros(n, dtype=bool)
+    absurd = np.zeros(n, dtype=bool)  # an exponent beyond what Decimal holds (1e99999...)
+    exact: list[Decimal | None] = [None] * n
+    for i, value in enumerate(values):
+        if blank[i]:
+            continue
+        if _PLAIN_INT_RE.fullmatch(value):
+            exact[i] = Decimal(int(value))
+        elif _NUMBER_RE.fullmatch(value):
+            try:
+                number = Decimal(value)
+                whole = number == number.to_integral_value()
+            except InvalidOperation:
+                absurd[i] = True
+                continue
+            if whole:
+                exact[i] = number
+            else:
+                fractional[i] = True
+        else:
+            non_numeric[i] = True
+    rows.reject(non_numeric, "non_numeric", _fmt(col, text, "{value} is not a number"))
+    rows.reject(absurd, "out_of_range", _fmt(col, text, "{value} is far out of range"))
     rows.reject(fractional, "not_integer", _fmt(col, text, "{value} is not a whole number"))
-    _check_range(rows, col, numbers, text)
-    return numbers
+
+    low_bound = INT_MIN if col.min_value is None else max(INT_MIN, int(col.min_value))
+    high_bound = INT_MAX if col.max_value is None else min(INT_MAX, int(col.max_value))
+    low = np.array([v is not None and v < low_bound for v in exact], dtype=bool)
+    high = np.array([v is not None and v > high_bound for v in exact], dtype=bool)
+    reason = "negative_value" if col.min_value == 0 else "out_of_range"
+    rows.reject(low, reason, _fmt(col, text, f"{{value}} is below {low_bound}"))
+    rows.reject(high, "out_of_range", _fmt(col, text, f"{{value}} is above {high_bound}"))
+    for i, v in enumerate(exact):
+        if v is not None and not (low[i] or high[i]):
+            out[i] = int(v)
+    return pd.Series(pd.array(out, dtype="Int64"))
 
 
 def _parse_coordinate(
@@ -305,10 +373,29 @@ def parse_timestamps(text: pd.Series, tz: ZoneInfo) -> pd.Series:
         result[has_offset] = aware.astype("datetime64[us, UTC]")
     naive_mask = ~has_offset
     if naive_mask.any():
-        naive = pd.to_datetime(text[naive_mask], format="ISO8601", errors="coerce")
-        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        local = _localize(text[naive_mask], tz)
         result[naive_mask] = local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     return result
+
+
+def _localize(text: pd.Series, tz: ZoneInfo) -> pd.Series:
+    """Text without a (recognised) offset -> times in ``tz``. Whatever pandas still reads as
+    carrying a zone (``2026-11-21Z``: a zone without a time) is not a time we accept: NaT."""
+    try:
+        naive = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):
+        naive = None
+    if naive is None or getattr(naive.dtype, "tz", None) is not None or naive.dtype == object:
+        naive = pd.Series([_naive_one(v) for v in text], index=text.index, dtype="datetime64[us]")
+    return naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+
+
+def _naive_one(value: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(pd.to_datetime(value, format="ISO8601"))
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return pd.NaT if stamp is pd.NaT or stamp.tzinfo is not None else stamp
 
 
 def _parse_timestamp(
@@ -339,8 +426,7 @@ _PARSERS: dict[ColumnType, Callable[[Rows, Column, pd.Series, BoolArray, ZoneInf
 def python_values(series: pd.Series, col_type: ColumnType | None) -> list[Any]:
     """Parsed values as plain Python objects for the database driver (None for missing)."""
     if col_type is ColumnType.INT:
-        arr = series.to_numpy(dtype="float64", na_value=np.nan)
-        return [None if np.isnan(v) else int(v) for v in arr]
+        return [None if pd.isna(v) else int(v) for v in series]
     if col_type in (ColumnType.FLOAT, ColumnType.LON, ColumnType.LAT):
         arr = series.to_numpy(dtype="float64", na_value=np.nan)
         return [None if np.isnan(v) else float(v) for v in arr]

@@ -35,6 +35,8 @@ class FileRejected(Exception):
 
 #: Why a row is set aside: the reason codes stored in ``quarantined_rows.reason``.
 REASONS: dict[str, str] = {
+    "wrong_field_count": "a CSV row with more or fewer fields than the header (a stray or "
+    "missing comma): its values cannot be matched to the columns",
     "blank_id": "a key column (the row's identity) is blank",
     "missing_value": "a column that must be filled is blank",
     "bad_id_format": "an ID has the wrong length or characters",
@@ -57,7 +59,8 @@ REASONS: dict[str, str] = {
     "unknown_area": "subdistrict_code is not a subdistrict in areas",
     "unknown_station": "station_code is not a station",
     "unknown_site": "site_id is not a construction site",
-    "unknown_id": "the key is new and the row lacks what a new record needs (a name)",
+    "unknown_id": "the key is new and the row lacks what a new record needs (a name; a "
+    "station also its kind)",
     "duplicate_key": "the same key again in the same file; the first row was kept",
 }
 
