@@ -45,7 +45,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON}
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
 
 
 def utcnow() -> dt.datetime:
@@ -120,20 +120,44 @@ class IndicatorValue(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
+class RiskModelVersion(Base):
+    """Each version of the risk model that scored at least one day, as it was then.
+
+    Stored scores name their model version; this keeps its weights, bases and caps, so an old
+    score's contributions can be explained after the model in force has changed.
+    """
+
+    __tablename__ = "risk_models"
+
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class RiskScore(Base):
+    """One compound's score for one day. ``score`` counts only the indicators known for that day
+    (carried forward for a few days when a return is late); ``complete`` is false when some were
+    still missing, and ``score_upper`` is what the score would be with those at their worst."""
+
     __tablename__ = "risk_scores"
 
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     compound_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
-    model_version: Mapped[str] = mapped_column(String(40))
+    model_version: Mapped[str] = mapped_column(ForeignKey("risk_models.version"))
     score: Mapped[float] = mapped_column(Float)
+    score_upper: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(10))
     rank: Mapped[int] = mapped_column(Integer)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
-    subscores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    subscores: Mapped[dict[str, Any]] = mapped_column(JSON)  # key -> sub-score (0..100) or null
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys with no value
+    carried: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys carried forward
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (CheckConstraint("band IN ('red', 'yellow', 'blue')", name="band"),)
+    __table_args__ = (
+        CheckConstraint("band IN ('red', 'yellow', 'blue')", name="band"),
+        Index("ix_risk_scores_date_rank", "date", "rank"),
+    )
 
 
 # --------------------------------------------------------------------------- crowd

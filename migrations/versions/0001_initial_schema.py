@@ -4,9 +4,8 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-21
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import dashboard.sqltypes
 
 revision = '0001'
@@ -68,6 +67,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_job_runs_job_id'), ['job_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_runs_started_at'), ['started_at'], unique=False)
 
+    op.create_table('risk_models',
+    sa.Column('version', sa.String(length=40), nullable=False),
+    sa.Column('definition', sa.JSON(), nullable=False),
+    sa.Column('first_used_at', dashboard.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('version', name=op.f('pk_risk_models'))
+    )
     op.create_table('roles',
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('description', sa.String(length=300), nullable=False),
@@ -268,15 +273,22 @@ def upgrade() -> None:
     sa.Column('compound_code', sa.String(length=32), nullable=False),
     sa.Column('model_version', sa.String(length=40), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('score_upper', sa.Float(), nullable=False),
     sa.Column('band', sa.String(length=10), nullable=False),
     sa.Column('rank', sa.Integer(), nullable=False),
     sa.Column('complete', sa.Boolean(), nullable=False),
     sa.Column('subscores', sa.JSON(), nullable=False),
+    sa.Column('missing', sa.JSON(), nullable=False),
+    sa.Column('carried', sa.JSON(), nullable=False),
     sa.Column('computed_at', dashboard.sqltypes.UTCDateTime(), nullable=False),
     sa.CheckConstraint("band IN ('red', 'yellow', 'blue')", name=op.f('ck_risk_scores_band')),
     sa.ForeignKeyConstraint(['compound_code'], ['areas.code'], name=op.f('fk_risk_scores_compound_code_areas')),
+    sa.ForeignKeyConstraint(['model_version'], ['risk_models.version'], name=op.f('fk_risk_scores_model_version_risk_models')),
     sa.PrimaryKeyConstraint('date', 'compound_code', name=op.f('pk_risk_scores'))
     )
+    with op.batch_alter_table('risk_scores', schema=None) as batch_op:
+        batch_op.create_index('ix_risk_scores_date_rank', ['date', 'rank'], unique=False)
+
     op.create_table('shops',
     sa.Column('licence_id', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -348,6 +360,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shops_subdistrict_code'))
 
     op.drop_table('shops')
+    with op.batch_alter_table('risk_scores', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_scores_date_rank')
+
     op.drop_table('risk_scores')
     op.drop_table('indicator_values')
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
@@ -389,6 +404,7 @@ def downgrade() -> None:
     op.drop_table('stations')
     op.drop_table('scheduler_lock')
     op.drop_table('roles')
+    op.drop_table('risk_models')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_runs_started_at'))
         batch_op.drop_index(batch_op.f('ix_job_runs_job_id'))
