@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,23 @@ class Settings(BaseSettings):
         "(they may hold personal data, so they do not stay forever).",
     )
     job_runs_keep_days: int = Field(default=30, description="Days of job-run history kept.")
+    risk_model_path: Path = Field(
+        default=DATA_DIR / "risk_model.json",
+        description="The community-risk model in force (indicators, weights, bases, caps; "
+        "docs/risk_model.md). Read on every scoring run; a file that breaks a rule is refused "
+        "and nothing is scored, so the last scores stay.",
+    )
+    risk_score_time: str = Field(
+        default="01:00",
+        description="Local time (HH:MM, in the configured time zone) of the nightly run that "
+        "scores the previous day's community risk.",
+    )
+    risk_carry_forward_days: int = Field(
+        default=3,
+        ge=0,
+        description="Days a compound's last indicator value is carried forward when a day's "
+        "return is missing; older than that the indicator is missing and the score incomplete.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the development server binds.")
     port: int = Field(default=8050, description="Port of the development server.")
     dataset_expected_interval_s: dict[str, int] = Field(
@@ -86,6 +103,7 @@ class Settings(BaseSettings):
             "areas": 86400 * 365,
             "pings": 300,
             "indicators": 86400,
+            "risk": 86400,
             # Registers change during working hours and rest at night: a day without a
             # single update is what is worth flagging.
             "enterprises": 86400,
@@ -97,6 +115,19 @@ class Settings(BaseSettings):
         description="Expected seconds between two updates of each dataset; a dataset older "
         "than twice this is reported late on /ops, the health API and the screen's header.",
     )
+
+    @field_validator("risk_score_time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"risk_score_time must be HH:MM (e.g. 01:00), not {value!r}")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @property
+    def risk_score_hour_minute(self) -> tuple[int, int]:
+        hour, minute = self.risk_score_time.split(":")
+        return int(hour), int(minute)
 
     @property
     def inbox(self) -> Path:
