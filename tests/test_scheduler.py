@@ -83,7 +83,14 @@ def test_sched003_two_schedulers_each_slot_runs_once(db_url, tmp_path, stop_sign
         first.send_signal(stop_signal)
         first.wait(20)
         stopped_at = dt.datetime.now(dt.UTC)
-        time.sleep(6)  # a killed holder's lease (3 s) runs out, then the second takes over
+        # A killed holder's lease (3 s) runs out, then the second takes over: wait for three of
+        # its runs (a deadline, not a fixed sleep, so a busy machine does not fail the test).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            first_holder = _runs(db_url)[0].scheduler_id
+            if sum(r.scheduler_id != first_holder for r in _runs(db_url)) >= 3:
+                break
+            time.sleep(0.5)
     finally:
         for p in (first, second):
             if p.poll() is None:
