@@ -116,7 +116,7 @@ def cmd_jobs_list(args) -> int:
     settings = get_settings()
     for spec in JOBS.values():
         state = "enabled" if spec.enabled(settings) else "disabled"
-        _out(f"{spec.id:<16} {state:<9} {spec.trigger(settings)}  {spec.description}")
+        _out(f"{spec.id:<20} {state:<9} {spec.trigger(settings)}  {spec.description}")
     return 0
 
 
@@ -182,6 +182,78 @@ def cmd_health(args) -> int:
     return 0 if report["status"] == "ok" else 1
 
 
+def _parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def cmd_risk_score(args) -> int:
+    """Score one day by hand, as the nightly job does; replaces that day's scores."""
+    from dashboard import risk
+    from dashboard.db import session_scope
+
+    settings = get_settings()
+    try:
+        model = risk.load_model(settings.risk_model_path)
+    except risk.ModelError as exc:
+        _out(f"refused, nothing scored: {exc}")
+        return 2
+    started = time.perf_counter()
+    try:
+        with session_scope() as session:
+            scores = risk.score_day(
+                args.date, session=session, model=model, carry_days=settings.risk_carry_forward_days
+            )
+    except (risk.NoCompounds, risk.ModelError) as exc:
+        _out(f"refused, nothing scored: {exc}")
+        return 2
+    bands = ", ".join(f"{b} {int((scores.band == b).sum()):,}" for b in risk.BANDS)
+    _out(
+        f"risk {args.date} scored with model {model.version}: {len(scores):,} compounds "
+        f"({bands}); incomplete {int((~scores.complete).sum()):,}; "
+        f"{time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def cmd_risk_export(args) -> int:
+    """One scored day as CSV, by rank, with the three indicators that drove each score."""
+    from dashboard import risk
+    from dashboard.db import session_scope
+
+    with session_scope() as session:
+        frame = risk.export_frame(args.date, session=session)
+    if frame.empty:
+        _out(f"no risk scores for {args.date}; score it first: risk score --date {args.date}")
+        return 2
+    if args.out:
+        # A BOM, so that Excel on a Chinese Windows reads the names as UTF-8.
+        frame.to_csv(args.out, index=False, encoding="utf-8-sig", float_format="%.2f")
+        _out(f"{len(frame):,} compounds written to {args.out}")
+    else:
+        sys.stdout.write(frame.to_csv(index=False, float_format="%.2f"))
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_risk_check_model(args) -> int:
+    """Validate a model file before putting it in force; prints the model or why it is refused."""
+    from dashboard import risk
+
+    try:
+        model = risk.load_model(args.file)
+    except risk.ModelError as exc:
+        _out(f"refused: {exc}")
+        return 2
+    _out(f"risk model {model.version}: {len(model.indicators)} indicators, valid")
+    _out(f"{'key':<22} {'weight':>6}  {'basis':<18} {'cap':>6}  name")
+    for i in model.indicators:
+        _out(f"{i.key:<22} {i.weight:>6.2f}  {i.basis:<18} {i.cap:>6g}  {i.name_zh} / {i.name_en}")
+    return 0
+
+
 def _safe_url() -> str:
     from sqlalchemy.engine import make_url
 
@@ -232,6 +304,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-scheduler", action="store_true", help="do not run jobs here")
     serve.set_defaults(func=cmd_serve)
+
+    risk = sub.add_parser("risk", help="community risk: score a day, export it, check a model")
+    risk_sub = risk.add_subparsers(dest="risk_command", required=True, metavar="ACTION")
+    score = risk_sub.add_parser(
+        "score", help="score one day (replaces its scores), as the nightly job does"
+    )
+    score.add_argument("--date", type=_parse_day, required=True, help="the day, YYYY-MM-DD")
+    score.set_defaults(func=cmd_risk_score)
+    export = risk_sub.add_parser(
+        "export", help="one scored day as CSV, by rank, with the three largest contributions"
+    )
+    export.add_argument("--date", type=_parse_day, required=True, help="the day, YYYY-MM-DD")
+    export.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
+    export.set_defaults(func=cmd_risk_export)
+    check = risk_sub.add_parser("check-model", help="validate a risk model file (exit 2 if not)")
+    check.add_argument(
+        "file", nargs="?", type=Path, default=None, help="default: settings.risk_model_path"
+    )
+    check.set_defaults(func=cmd_risk_check_model)
 
     sub.add_parser("health", help="print the health report as JSON").set_defaults(
         func=cmd_health

@@ -16,6 +16,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -84,6 +85,69 @@ def _prune_processed_files(settings: Settings, now: dt.datetime) -> int:
     return removed
 
 
+CATCH_UP_DAYS = 14  # how far back a late or corrected indicator file is still scored
+RISK_CATCH_UP_INTERVAL_S = 300
+
+
+def score_risk(settings: Settings, now: dt.datetime, *, catch_up_only: bool = False) -> int:
+    """Score community risk: the previous local day (nightly), plus every day of the last two
+    weeks whose indicators arrived or changed after it was scored. Compounds scored.
+
+    The model is read from its file on every run; if it is invalid this raises before anything
+    is scored, so the scores in place stay (the run is recorded failed, with the reason). Each
+    day is scored in a transaction of its own: a failure on one day leaves the others done.
+    """
+    from dashboard import risk
+
+    model = risk.load_model(settings.risk_model_path)
+    yesterday = now.astimezone(ZoneInfo(settings.timezone)).date() - dt.timedelta(days=1)
+    with session_scope(settings.database_url) as session:
+        days = set(
+            risk.dates_to_score(
+                yesterday - dt.timedelta(days=CATCH_UP_DAYS - 1),
+                yesterday,
+                session=session,
+                carry_days=settings.risk_carry_forward_days,
+            )
+        )
+    if not catch_up_only:
+        days.add(yesterday)
+    scored, failed = 0, []
+    for day in sorted(days):
+        try:
+            with session_scope(settings.database_url) as session:
+                # computed_at is the clock now, not the job's start: it is compared with the
+                # time indicator files were loaded, to find days scored before their data.
+                scored += len(
+                    risk.score_day(
+                        day,
+                        session=session,
+                        model=model,
+                        carry_days=settings.risk_carry_forward_days,
+                    )
+                )
+        except risk.NoCompounds:
+            logger.warning("risk: no compounds in the database; nothing to score")
+            return 0
+        except Exception as exc:
+            logger.exception("risk: scoring %s failed", day)
+            failed.append(f"{day}: {exc}")
+    if failed:
+        raise RuntimeError(f"risk scoring failed for {len(failed)} day(s): " + "; ".join(failed))
+    return scored
+
+
+def score_risk_catch_up(settings: Settings, now: dt.datetime) -> int:
+    """Only the catch-up part of :func:`score_risk`, every few minutes, so a late file (or a
+    fresh demo) shows on the risk map within minutes instead of after the next night."""
+    return score_risk(settings, now, catch_up_only=True)
+
+
+def _risk_nightly(settings: Settings) -> BaseTrigger:
+    hour, minute = settings.risk_score_hour_minute
+    return CronTrigger(hour=hour, minute=minute, timezone=settings.timezone)
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -134,6 +198,18 @@ JOBS: dict[str, JobSpec] = {
             _every("simulator_interval_s"),
             "Demo mode: write simulated upstream files into the inbox.",
             enabled=lambda s: s.demo,
+        ),
+        JobSpec(
+            "score_risk",
+            score_risk,
+            _risk_nightly,
+            "Nightly at risk_score_time: score the previous day's community risk, and catch up.",
+        ),
+        JobSpec(
+            "score_risk_catchup",
+            score_risk_catch_up,
+            lambda s: IntervalTrigger(seconds=RISK_CATCH_UP_INTERVAL_S, start_date=ANCHOR),
+            "Every 5 minutes: score days whose indicators arrived or changed since scoring.",
         ),
         JobSpec(
             "prune_history",

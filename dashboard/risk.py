@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.indicators import INDICATOR_KEYS
 from dashboard.models import (
     Area,
     AreaLevel,
+    ImportBatch,
     IndicatorValue,
     RiskModelVersion,
     RiskScore,
@@ -585,6 +586,68 @@ def _insert_scores(session: Session, records: list[dict[str, Any]]) -> None:
     table = RiskScore.__table__
     for start in range(0, len(records), INSERT_CHUNK):
         session.execute(insert(table), records[start : start + INSERT_CHUNK])
+
+
+# --------------------------------------------------------------------------- what is due
+
+# How long before a day's computed_at an indicator file may have been marked loaded and still
+# not be visible to that scoring (the loader stamps finished_at just before it commits).
+# A file loaded within this margin causes at most one needless re-scoring.
+RESCORE_MARGIN = dt.timedelta(seconds=10)
+
+
+def dates_to_score(
+    first: dt.date,
+    last: dt.date,
+    *,
+    session: Session,
+    carry_days: int,
+    margin: dt.timedelta = RESCORE_MARGIN,
+) -> list[dt.date]:
+    """Days in [first, last] whose stored scores are missing or older than their inputs.
+
+    A day is due when it has indicator values but no scores, or when an indicator file holding
+    values for it (or for the ``carry_days`` before it, which it may have carried forward) was
+    loaded after it was scored. Kept cheap for a job that runs every few minutes: a day's
+    computed_at is read from its rank-1 rows (index on date, rank; every row of a day is written
+    together), and values are only scanned for the few files loaded since the oldest scoring.
+    """
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    scored: dict[dt.date, dt.datetime] = {
+        day: computed
+        for day, computed in session.execute(
+            select(RiskScore.date, func.min(RiskScore.computed_at))
+            .where(RiskScore.date >= first, RiskScore.date <= last, RiskScore.rank == 1)
+            .group_by(RiskScore.date)
+        )
+    }
+    due = {
+        day
+        for day in days
+        if day not in scored
+        and session.scalar(select(exists().where(IndicatorValue.date == day)))
+    }
+    if scored:
+        recent = session.execute(
+            select(ImportBatch.id, ImportBatch.finished_at).where(
+                ImportBatch.kind == "indicators",
+                ImportBatch.status == "loaded",
+                ImportBatch.finished_at > min(scored.values()) - margin,
+            )
+        ).all()
+        for day, computed in scored.items():
+            later = [b.id for b in recent if b.finished_at > computed - margin]
+            if later and session.scalar(
+                select(
+                    exists().where(
+                        IndicatorValue.date >= day - dt.timedelta(days=carry_days),
+                        IndicatorValue.date <= day,
+                        IndicatorValue.batch_id.in_(later),
+                    )
+                )
+            ):
+                due.add(day)
+    return sorted(due)
 
 
 # --------------------------------------------------------------------------- reading back
