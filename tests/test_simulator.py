@@ -134,3 +134,44 @@ def test_sim005_site_crews_arrive_in_the_morning_with_valid_ids(world):
             select(func.count()).select_from(SiteWorker).where(SiteWorker.arrived_on == today)
         )
     assert arrived >= rows["id_number"].nunique()
+
+
+def test_sim006_indicators_make_a_plausible_risk_map(world):
+    """Mostly blue, a few yellow, a handful of reds clustered where the cases are, moving daily."""
+    import numpy as np
+
+    from dashboard import risk
+    from dashboard.models import Area, AreaLevel
+
+    simulate_round(world, now=NOW)
+    _load(world)
+    model = risk.load_model()
+    tz = ZoneInfo("Asia/Shanghai")
+    with session_scope(world.database_url) as s:
+        where = dict(
+            (code, (lon, lat))
+            for code, lon, lat in s.execute(
+                select(Area.code, Area.label_lon, Area.label_lat).where(
+                    Area.level == AreaLevel.COMPOUND
+                )
+            )
+        )
+    reds_by_day, blue_share = [], []
+    for k in range(13, 0, -1):  # the first day has no history to carry forward; skip it
+        day = NOW.astimezone(tz).date() - dt.timedelta(days=k)
+        with session_scope(world.database_url) as s:
+            scores = risk.score_day(day, session=s, model=model)
+        bands = scores.band.tolist()
+        blue_share.append(bands.count("blue") / len(bands))
+        assert bands.count("yellow") >= 3, f"{day}: only {bands.count('yellow')} yellow"
+        reds_by_day.append({c for c, b in zip(scores.codes, bands, strict=True) if b == "red"})
+    assert min(blue_share) >= 0.9
+    assert max(len(r) for r in reds_by_day) <= 40  # a handful, not a sea of red
+    assert sum(1 for r in reds_by_day if r) >= 5
+    assert len({frozenset(r) for r in reds_by_day}) > 3  # the map moves from day to day
+    # Clustered: most reds have another red within 1.5 km.
+    reds = sorted(set().union(*reds_by_day))
+    xy = np.array([where[c] for c in reds]) * [94_000, 110_540]  # metres, roughly, at 31°N
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    assert (d.min(axis=1) < 1500).mean() >= 0.8

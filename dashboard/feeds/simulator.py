@@ -315,6 +315,32 @@ def write_station_bookings(settings, world, inbox, *, now, tz) -> list[Path]:
     return [_write(inbox, "station_bookings", name, pd.DataFrame(rows))]
 
 
+OUTBREAKS = 3  # clusters of cases in the demo district
+OUTBREAK_SIGMA_M = 600.0  # how far a cluster's influence reaches (Gaussian, metres)
+OUTBREAK_PERIOD_DAYS = 20  # a cluster flares and fades over about three weeks
+
+
+def outbreak_intensity(settings, lon: np.ndarray, lat: np.ndarray, day: dt.date) -> np.ndarray:
+    """0 (quiet) .. 1 (the heart of a cluster) for each point on a day.
+
+    A few clusters sit around seeded committees; each flares and fades on its own phase, so the
+    risk map has a handful of reds among some yellows, clustered where the cases are, and moves
+    from day to day.
+    """
+    rng = _rng(settings, "outbreaks")
+    centres = rng.choice(len(lon), size=min(OUTBREAKS, len(lon)), replace=False)
+    phases = rng.uniform(0, 2 * np.pi, len(centres))
+    daily = _rng(settings, "outbreak-day", day.isoformat())
+    x = np.zeros(len(lon))
+    for centre, phase in zip(centres, phases, strict=True):
+        amplitude = 0.55 + 0.3 * np.sin(phase + 2 * np.pi * day.toordinal() / OUTBREAK_PERIOD_DAYS)
+        amplitude = float(np.clip(amplitude + daily.normal(0, 0.08), 0, 1))
+        dx = (lon - lon[centre]) * np.cos(np.radians(lat[centre])) * 111_320
+        dy = (lat - lat[centre]) * 110_540
+        x = np.maximum(x, amplitude * np.exp(-(dx**2 + dy**2) / (2 * OUTBREAK_SIGMA_M**2)))
+    return x
+
+
 def write_indicators(settings, world, inbox, *, now, tz) -> list[Path]:
     """Each committee's daily return of the 13 indicators per compound, up to yesterday."""
     today = now.astimezone(tz).date()
@@ -322,40 +348,44 @@ def write_indicators(settings, world, inbox, *, now, tz) -> list[Path]:
     pending = _pending(inbox, "indicators")
     out = []
     comp = world.compounds
-    pop = comp["population"].fillna(0).to_numpy(float)
-    # A few committees are persistent hot spots, so the risk map has its reds and yellows.
-    hot_rng = _rng(settings, "hotspots")
-    committees = comp["code"].str[:12].to_numpy()
-    unique = np.unique(committees)
-    hot = set(hot_rng.choice(unique, size=max(1, len(unique) // 25), replace=False))
-    heat = np.array([3.0 if c in hot else 1.0 for c in committees])
+    n = len(comp)
+    k = comp["population"].fillna(0).to_numpy(float) / 1000.0  # thousands of residents
+    lon, lat = comp["lon"].to_numpy(float), comp["lat"].to_numpy(float)
+    # A compound's elderly share is a property of the compound, not of the day.
+    elderly = _rng(settings, "elderly").beta(6, 14, n)
     for day in days:
         name = f"indicators_{day:%Y%m%d}"
         if day in world.indicator_dates or name in pending:
             continue
         rng = _rng(settings, "indicators", day.isoformat())
-        k = pop / 1000.0
-        n = len(comp)
+        x = outbreak_intensity(settings, lon, lat, day)
         values = {
-            "confirmed": rng.poisson(0.004 * heat**2, n),
-            "suspected": rng.poisson(0.01 * heat**2, n),
-            "close_contacts": rng.poisson(0.08 * heat**2, n),
-            "key_region_arrivals": rng.poisson(0.15 * k * heat, n),
-            "home_observation": rng.poisson(0.8 * k * heat, n),
-            "central_quarantine": rng.poisson(0.05 * heat**2, n),
-            "fever_clinic_visits": rng.poisson(0.12 * k * heat, n),
-            "hotline_reports": rng.poisson(0.3 * heat, n),
-            "returnees_14d": rng.poisson(8.0 * k * heat, n),
-            "screening_unfinished": np.round(rng.beta(1.2, 12.0 / heat, n), 3),
-            "disinfection_overdue": rng.poisson(0.2 * heat, n),
-            "elderly_share": np.round(rng.beta(6, 14, n), 3),
-            "crowd_gathering": rng.poisson(0.4 * heat, n),
+            "confirmed": rng.poisson(0.003 + 1.2 * x**2),
+            "suspected": rng.poisson(0.01 + 2.0 * x),
+            "close_contacts": rng.poisson(0.05 + 6.0 * x),
+            "key_region_arrivals": rng.poisson(k * (0.15 + 4.0 * x)),
+            "home_observation": rng.poisson(k * (0.8 + 15.0 * x)),
+            "central_quarantine": rng.poisson(0.03 + 3.0 * x),
+            "fever_clinic_visits": rng.poisson(k * (0.12 + 1.5 * x)),
+            "hotline_reports": rng.poisson(0.3 + 3.0 * x),
+            "returnees_14d": rng.poisson(k * 8.0),
+            "screening_unfinished": np.round(
+                np.clip(rng.beta(1.2, 12.0, n) + 0.25 * x, 0, 1), 3
+            ),
+            "disinfection_overdue": rng.poisson(0.2 + 2.0 * x),
+            "elderly_share": np.round(np.clip(elderly + rng.normal(0, 0.003, n), 0, 1), 3),
+            "crowd_gathering": rng.poisson(0.4 + 3.0 * x),
         }
         frame = pd.DataFrame({"date": day.isoformat(), "compound_code": comp["code"]})
+        # Each week one committee stops returning its figures for five days, so the risk map
+        # shows carried-forward and then incomplete scores.
+        week = _rng(settings, "late-committee", day.toordinal() // 7)
+        late = comp["code"].str[:12].to_numpy() == week.choice(np.unique(comp["code"].str[:12]))
+        silent = late & (day.toordinal() % 7 >= 2)
         for key in INDICATOR_KEYS:
             column = pd.Series(values[key], dtype="object")
             # About 1% of cells are not returned on time: blank, never zero.
-            column[rng.random(n) < 0.01] = ""
+            column[(rng.random(n) < 0.01) | silent] = ""
             frame[key] = column.to_numpy()
         out.append(_write(inbox, "indicators", name, frame))
     return out
