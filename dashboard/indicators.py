@@ -2,7 +2,10 @@
 
 The keys are the column names of the ``indicators`` feed (docs/formats.md) and the values of
 ``IndicatorValue.indicator``; the order is the order the feed and the screen list them in.
-Weights and the scoring rule live with the risk model, not here.
+Weights, bases and caps live in the risk model file (``data/risk_model.json``), the scoring rule
+in :mod:`dashboard.risk`. The keys stay declared here, not read from the model file, so that a
+broken model file can never stop the indicator returns from loading; a model may only use keys
+listed here (:func:`dashboard.risk.validate`), since no other column could ever give it a value.
 """
 
 from __future__ import annotations
