@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
+from dashboard.config import get_settings
 from dashboard.indicators import INDICATOR_KEYS
 from dashboard.models import (
     Area,
@@ -278,11 +279,7 @@ def load_model(path: Path | None = None) -> RiskModel:
     """The model in force, read from ``path`` (default: setting ``risk_model_path``) and
     validated. Read on every run, so a corrected file takes effect without a restart, and a
     broken one is refused before anything is scored (yesterday's scores stay)."""
-    if path is None:
-        from dashboard.config import get_settings
-
-        path = get_settings().risk_model_path
-    path = Path(path)
+    path = Path(path if path is not None else get_settings().risk_model_path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -518,8 +515,6 @@ def score_day(
     :class:`ModelError` if the model's version is already stored with another definition.
     """
     if carry_days is None:
-        from dashboard.config import get_settings
-
         carry_days = get_settings().risk_carry_forward_days
     now = now or utcnow()
     inputs = day_inputs(day, session=session, model=model, carry_days=carry_days)
