@@ -25,3 +25,7 @@ INDICATOR_KEYS: tuple[str, ...] = (
     "elderly_share",
     "crowd_gathering",
 )
+
+# Indicators that are shares of the compound's residents by definition (0..1): a value above 1
+# is a wrong return (a percentage typed as 45, say), set aside rather than scored at the cap.
+SHARE_KEYS: frozenset[str] = frozenset({"screening_unfinished", "elderly_share"})

@@ -279,6 +279,25 @@ def test_ingest012_non_numeric_and_negative_values_are_quarantined(places, tmp_p
     assert {c for _, c, _, _ in indicator_snapshot(places)} == {"01001"}
 
 
+def test_ingest012b_a_share_above_one_is_set_aside(places, tmp_path):
+    share = INDICATOR_KEYS.index("elderly_share")
+    ok = ["0"] * len(INDICATOR_KEYS)
+    ok[share] = "1"  # everyone over 60 is a share of 1: allowed
+    typed_as_percent = ["0"] * len(INDICATOR_KEYS)
+    typed_as_percent[share] = "45"
+    text = "\n".join(
+        [
+            HEADER,
+            indicator_row("2026-11-20", "01001", *ok),
+            indicator_row("2026-11-20", "01002", *typed_as_percent),
+        ]
+    )
+    report = load(places, "indicators", variant(tmp_path, "share.csv", text))
+    assert report.rows_loaded == 1
+    assert report.quarantined_by_reason == {"out_of_range": 1}
+    assert "elderly_share" in quarantined(places, report.batch_id)[0].detail
+
+
 def test_ingest013_blank_id_is_quarantined_others_load(places, tmp_path):
     text = "\n".join(
         [

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from dashboard.coords import to_wgs84
-from dashboard.indicators import INDICATOR_KEYS
+from dashboard.indicators import INDICATOR_KEYS, SHARE_KEYS
 from dashboard.ingest import write
 from dashboard.ingest.readers import CSV, GEOJSON, XLSX
 from dashboard.ingest.rows import GEOMETRY, GEOMETRY_ERROR, Rows, noted, python_values
@@ -492,7 +492,14 @@ INDICATORS = Kind(
         ),
         *(
             Column(
-                k, T.FLOAT, min_value=0, doc="indicator value, >= 0; blank = missing", example="0"
+                k,
+                T.FLOAT,
+                min_value=0,
+                max_value=1 if k in SHARE_KEYS else None,
+                doc="share of residents, 0..1; blank = missing"
+                if k in SHARE_KEYS
+                else "indicator value, >= 0; blank = missing",
+                example="0.12" if k in SHARE_KEYS else "0",
             )
             for k in INDICATOR_KEYS
         ),
