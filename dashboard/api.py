@@ -4,18 +4,22 @@
                         ``degraded`` when a dataset is late or a job's last run failed. Always
                         HTTP 200: a late feed must not take the web server out of a load balancer.
 ``GET /api/v1/areas``   GeoJSON of one level of the hierarchy (``?level=...[&parent=CODE]``).
+``GET /api/v1/risk/model``  the community-risk model in force (503 if its file is invalid).
+``GET /api/v1/risk``    one day's risk scores (``?date=YYYY-MM-DD``, default the newest scored
+                        day; ``&level=compound|committee|subdistrict``, default compound).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
-from dashboard import freshness, queries, versions
+from dashboard import freshness, queries, risk, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
 from dashboard.figures import feature_collection
@@ -116,3 +120,116 @@ def areas() -> Response | tuple[Response, int]:
             shapes, precision=COORDINATE_DECIMALS, properties=True, include_empty=True
         )
     )
+
+
+RISK_LEVELS = ("compound", "committee", "subdistrict")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@blueprint.get("/risk/model")
+def risk_model() -> Response | tuple[Response, int]:
+    """The model in force: its version, each indicator's key, names, weight, basis and cap, and
+    the band edges. 503 when the model file breaks a rule: nothing can be explained by it."""
+    try:
+        model = risk.load_model()
+    except risk.ModelError as exc:
+        return _error(503, str(exc))
+    return jsonify(
+        {
+            **model.to_dict(),
+            "bands": {"red": {"min": risk.RED_AT}, "yellow": {"min": risk.YELLOW_AT}, "blue": {}},
+            "weight_range": [risk.MIN_WEIGHT, risk.MAX_WEIGHT],
+        }
+    )
+
+
+def _band_counts(counts: queries.BandCounts) -> dict[str, int]:
+    return {
+        "red": counts.red,
+        "yellow": counts.yellow,
+        "blue": counts.blue,
+        "incomplete": counts.incomplete,
+        "total": counts.total,
+    }
+
+
+@blueprint.get("/risk")
+def risk_scores() -> Response | tuple[Response, int]:
+    """One day's scores. Per compound: score (counting the indicators known), score_upper
+    (missing ones at their worst), band, rank, complete. Per committee or subdistrict: how many
+    of its compounds are in each band (``incomplete`` counts those of them whose score lacked
+    an indicator, within their band), its worst compound, and its band: the worst band of its
+    compounds, never an average that would hide a red one."""
+    level = request.args.get("level") or "compound"
+    if level not in RISK_LEVELS:
+        return _error(
+            400,
+            f"unknown level {level!r}: give level= one of {', '.join(RISK_LEVELS)}",
+            allowed_levels=list(RISK_LEVELS),
+        )
+    raw_date = request.args.get("date")
+    day: dt.date | None = None
+    if raw_date is not None:
+        try:
+            if not _ISO_DATE.fullmatch(raw_date):
+                raise ValueError(raw_date)
+            day = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            return _error(400, f"date {raw_date!r} is not a date: give date=YYYY-MM-DD")
+    scope = queries.AreaScope.whole_district()
+    with session_scope(get_settings().database_url) as session:
+        if day is None:
+            day = queries.latest_risk_date(session=session, scope=scope)
+            if day is None:
+                return _error(404, "no risk scores yet")
+        if level == "compound":
+            rows = queries.risk_scores_for(day, session=session, scope=scope)
+            body: dict[str, Any] = {
+                "compounds": [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "committee_code": r.committee_code,
+                        "subdistrict_code": r.subdistrict_code,
+                        "score": r.score,
+                        "score_upper": r.score_upper,
+                        "band": r.band,
+                        "rank": r.rank,
+                        "complete": r.complete,
+                    }
+                    for r in rows
+                ]
+            }
+            found = bool(rows)
+        else:
+            areas = queries.area_risk(
+                day, session=session, scope=scope, level=AreaLevel(level)
+            )
+            body = {
+                "areas": [
+                    {
+                        "code": a.code,
+                        "name": a.name,
+                        "band": a.band,
+                        "counts": _band_counts(a.counts),
+                        "worst": None
+                        if a.worst is None
+                        else {
+                            "code": a.worst.code,
+                            "name": a.worst.name,
+                            "score": a.worst.score,
+                            "band": a.worst.band,
+                        },
+                    }
+                    for a in areas
+                ]
+            }
+            found = any(a.counts.total for a in areas)
+        latest = queries.latest_risk_date(session=session, scope=scope)
+    if not found:
+        return _error(
+            404,
+            f"no risk scores for {day.isoformat()}",
+            latest_date=None if latest is None else latest.isoformat(),
+        )
+    return jsonify({"date": day.isoformat(), "level": level, **body})

@@ -16,7 +16,7 @@ from typing import Any
 
 import shapely
 from sqlalchemy import ColumnElement, and_, case, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dashboard.models import (
     Area,
@@ -24,9 +24,11 @@ from dashboard.models import (
     ConstructionSite,
     Enterprise,
     ImportBatch,
+    IndicatorValue,
     JobRun,
     Ping,
     QuarantinedRow,
+    RiskScore,
     Shop,
     SiteWorker,
     Station,
@@ -402,3 +404,431 @@ def last_job_runs(*, session: Session, scope: AreaScope) -> dict[str, JobRunRow]
     ).subquery()
     stmt = select(*(ranked.c[c.key] for c in _job_run_columns())).where(ranked.c.rn == 1)
     return {row.job_id: JobRunRow(*row) for row in session.execute(stmt)}
+
+
+# --------------------------------------------------------------------------- community risk
+
+# How far back the raw values behind a carried-forward indicator are looked for (the carry
+# window is a few days; this only bounds the query).
+RISK_VALUE_LOOKBACK_DAYS = 31
+RISK_LEVELS = (AreaLevel.SUBDISTRICT, AreaLevel.COMMITTEE)
+
+
+@dataclass(frozen=True)
+class BandCounts:
+    """Compounds per band on one day. Every scored compound is in exactly one band (its score
+    counts only the indicators known); ``incomplete`` says how many of them lacked some."""
+
+    red: int = 0
+    yellow: int = 0
+    blue: int = 0
+    incomplete: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.yellow + self.blue
+
+    def of(self, band: str) -> int:
+        return int(getattr(self, band))
+
+    @property
+    def worst_band(self) -> str | None:
+        """The worst band present: a red compound makes its area red, whatever the others."""
+        return next((b for b in ("red", "yellow", "blue") if self.of(b)), None)
+
+
+@dataclass(frozen=True)
+class CompoundScore:
+    code: str
+    name: str
+    committee_code: str | None
+    committee_name: str | None
+    subdistrict_code: str | None
+    subdistrict_name: str | None
+    score: float
+    score_upper: float
+    band: str
+    rank: int
+    complete: bool
+    model_version: str
+
+
+def _compound_tables() -> tuple[Any, Any, Any]:
+    return aliased(Area, name="compound"), aliased(Area, name="committee"), aliased(
+        Area, name="subdistrict"
+    )
+
+
+def _scored(day: dt.date, scope: AreaScope) -> Any:
+    """The stored scores of ``day`` in scope, with each compound's committee and subdistrict."""
+    compound, committee, subdistrict = _compound_tables()
+    return (
+        select(
+            RiskScore.compound_code,
+            compound.name,
+            compound.parent_code,
+            committee.name,
+            committee.parent_code,
+            subdistrict.name,
+            RiskScore.score,
+            RiskScore.score_upper,
+            RiskScore.band,
+            RiskScore.rank,
+            RiskScore.complete,
+            RiskScore.model_version,
+        )
+        .join(compound, compound.code == RiskScore.compound_code)
+        .outerjoin(committee, committee.code == compound.parent_code)
+        .outerjoin(subdistrict, subdistrict.code == committee.parent_code)
+        .where(RiskScore.date == day, scope.clause(RiskScore.compound_code))
+        .order_by(RiskScore.rank, RiskScore.compound_code)
+    )
+
+
+def risk_dates(*, session: Session, scope: AreaScope) -> list[dt.date]:
+    """The days with stored scores in scope, oldest first."""
+    stmt = (
+        select(RiskScore.date)
+        .where(scope.clause(RiskScore.compound_code))
+        .distinct()
+        .order_by(RiskScore.date)
+    )
+    return list(session.scalars(stmt))
+
+
+def latest_risk_date(*, session: Session, scope: AreaScope) -> dt.date | None:
+    return session.scalar(
+        select(func.max(RiskScore.date)).where(scope.clause(RiskScore.compound_code))
+    )
+
+
+def previous_risk_date(day: dt.date, *, session: Session, scope: AreaScope) -> dt.date | None:
+    """The scored day before ``day`` (yesterday, unless a night was missed)."""
+    return session.scalar(
+        select(func.max(RiskScore.date)).where(
+            RiskScore.date < day, scope.clause(RiskScore.compound_code)
+        )
+    )
+
+
+def risk_scores_for(
+    day: dt.date, *, session: Session, scope: AreaScope, limit: int | None = None
+) -> list[CompoundScore]:
+    """Every compound's score on ``day`` (in scope), by rank; the first ``limit`` if given."""
+    stmt = _scored(day, scope)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [CompoundScore(*row) for row in session.execute(stmt)]
+
+
+def top_compounds(
+    day: dt.date, *, session: Session, scope: AreaScope, limit: int = 8
+) -> list[CompoundScore]:
+    """The highest-scoring compounds of ``day`` (rank is the district's)."""
+    return risk_scores_for(day, session=session, scope=scope, limit=limit)
+
+
+def risk_bands_by_compound(
+    day: dt.date, *, session: Session, scope: AreaScope
+) -> dict[str, tuple[str, bool]]:
+    """{compound: (band, complete)} for ``day``: all the map needs, nothing more."""
+    rows = session.execute(
+        select(RiskScore.compound_code, RiskScore.band, RiskScore.complete).where(
+            RiskScore.date == day, scope.clause(RiskScore.compound_code)
+        )
+    )
+    return {code: (band, bool(complete)) for code, band, complete in rows}
+
+
+def _counts(rows: Iterable[tuple[str, bool, int]]) -> BandCounts:
+    n = {"red": 0, "yellow": 0, "blue": 0, "incomplete": 0}
+    for band, complete, count in rows:
+        n[band] += count
+        if not complete:
+            n["incomplete"] += count
+    return BandCounts(**n)
+
+
+def band_totals(day: dt.date, *, session: Session, scope: AreaScope) -> BandCounts:
+    """The whole scope's band counts on ``day``."""
+    rows = session.execute(
+        select(RiskScore.band, RiskScore.complete, func.count())
+        .where(RiskScore.date == day, scope.clause(RiskScore.compound_code))
+        .group_by(RiskScore.band, RiskScore.complete)
+    ).all()
+    return _counts(rows)
+
+
+def _level_column(level: AreaLevel, compound: Any, committee: Any) -> Any:
+    if level == AreaLevel.COMMITTEE:
+        return compound.parent_code
+    if level == AreaLevel.SUBDISTRICT:
+        return committee.parent_code
+    raise ValueError(f"risk is counted by {', '.join(RISK_LEVELS)}, not by {level}")
+
+
+def band_counts(
+    day: dt.date, *, session: Session, scope: AreaScope, level: AreaLevel
+) -> dict[str, BandCounts]:
+    """Band counts per subdistrict or committee on ``day`` (areas with a scored compound)."""
+    compound, committee, _ = _compound_tables()
+    group = _level_column(level, compound, committee)
+    rows = session.execute(
+        select(group, RiskScore.band, RiskScore.complete, func.count())
+        .join(compound, compound.code == RiskScore.compound_code)
+        .outerjoin(committee, committee.code == compound.parent_code)
+        .where(RiskScore.date == day, scope.clause(RiskScore.compound_code))
+        .group_by(group, RiskScore.band, RiskScore.complete)
+    ).all()
+    per_area: dict[str, list[tuple[str, bool, int]]] = {}
+    for code, band, complete, count in rows:
+        if code is not None:
+            per_area.setdefault(code, []).append((band, complete, count))
+    return {code: _counts(area_rows) for code, area_rows in per_area.items()}
+
+
+@dataclass(frozen=True)
+class AreaRisk:
+    """A subdistrict's or committee's day: its band counts and its worst compound. Its band is
+    the worst band of its compounds (never an average, which would hide a red compound)."""
+
+    code: str
+    name: str
+    level: AreaLevel
+    counts: BandCounts
+    worst: CompoundScore | None
+
+    @property
+    def band(self) -> str | None:
+        return self.counts.worst_band
+
+
+def area_risk(
+    day: dt.date, *, session: Session, scope: AreaScope, level: AreaLevel
+) -> list[AreaRisk]:
+    """Every area of ``level`` in scope (by code), with its band counts and worst compound on
+    ``day``; areas without a scored compound have zero counts and no worst compound."""
+    compound, committee, _ = _compound_tables()
+    group = _level_column(level, compound, committee).label("area")
+    ranked = (
+        select(
+            group,
+            RiskScore.compound_code,
+            func.row_number()
+            .over(
+                partition_by=group,
+                order_by=(RiskScore.score.desc(), RiskScore.compound_code),
+            )
+            .label("n"),
+        )
+        .join(compound, compound.code == RiskScore.compound_code)
+        .outerjoin(committee, committee.code == compound.parent_code)
+        .where(RiskScore.date == day, scope.clause(RiskScore.compound_code))
+        .subquery()
+    )
+    worst_codes = {
+        code: area
+        for area, code in session.execute(
+            select(ranked.c.area, ranked.c.compound_code).where(ranked.c.n == 1)
+        )
+    }
+    worst: dict[str, CompoundScore] = {}
+    if worst_codes:
+        stmt = _scored(day, scope).where(RiskScore.compound_code.in_(sorted(worst_codes)))
+        for row in session.execute(stmt):
+            item = CompoundScore(*row)
+            worst[worst_codes[item.code]] = item
+    counts = band_counts(day, session=session, scope=scope, level=level)
+    # Virtual committees (an industrial park's) hold no compounds: nothing to show.
+    listed = session.execute(
+        select(Area.code, Area.name)
+        .where(Area.level == level, Area.is_virtual.is_(False), scope.clause(Area.code))
+        .order_by(Area.code)
+    )
+    return [
+        AreaRisk(code, name, level, counts.get(code, BandCounts()), worst.get(code))
+        for code, name in listed
+    ]
+
+
+@dataclass(frozen=True)
+class BandChange:
+    """The band counts of a day and of the scored day before it."""
+
+    day: dt.date
+    counts: BandCounts
+    previous_day: dt.date | None
+    previous: BandCounts | None
+
+    def delta(self, band: str) -> int | None:
+        if self.previous is None:
+            return None
+        return self.counts.of(band) - self.previous.of(band)
+
+
+def band_change(day: dt.date, *, session: Session, scope: AreaScope) -> BandChange:
+    """``day``'s band counts next to those of the previous scored day."""
+    counts = band_totals(day, session=session, scope=scope)
+    before = previous_risk_date(day, session=session, scope=scope)
+    previous = None if before is None else band_totals(before, session=session, scope=scope)
+    return BandChange(day, counts, before, previous)
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    date: dt.date
+    score: float
+    score_upper: float
+    band: str
+    rank: int
+    complete: bool
+
+
+def compound_history(
+    code: str, *, session: Session, scope: AreaScope, until: dt.date, days: int = 30
+) -> list[HistoryPoint]:
+    """The compound's scores over the ``days`` days ending on ``until``, oldest first."""
+    if not scope.allows(code):
+        return []
+    stmt = (
+        select(
+            RiskScore.date,
+            RiskScore.score,
+            RiskScore.score_upper,
+            RiskScore.band,
+            RiskScore.rank,
+            RiskScore.complete,
+        )
+        .where(
+            RiskScore.compound_code == code,
+            RiskScore.date > until - dt.timedelta(days=days),
+            RiskScore.date <= until,
+        )
+        .order_by(RiskScore.date)
+    )
+    return [HistoryPoint(*row) for row in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class IndicatorDetail:
+    """One indicator of one compound's score, with the model version that scored it."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    weight: float
+    basis: str
+    cap: float
+    value: float | None  # the raw value used (None: missing)
+    value_date: dt.date | None  # the day it was reported (earlier than the score's if carried)
+    basis_value: float | None  # per 1,000 residents for such indicators, else the value
+    sub_score: float | None  # 0..100, as stored
+    contribution: float | None  # weight × sub-score: points of the 0..100 score
+    carried: bool
+    missing: bool
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class CompoundDetail:
+    score: CompoundScore
+    population: int | None
+    previous_day: dt.date | None
+    previous_rank: int | None
+    indicators: list[IndicatorDetail]
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places moved up since the previous scored day (positive: now riskier)."""
+        if self.previous_rank is None:
+            return None
+        return self.previous_rank - self.score.rank
+
+
+def compound_options(*, session: Session, scope: AreaScope) -> list[tuple[str, str, str]]:
+    """(code, name, subdistrict name) of every compound in scope, by code: the search list."""
+    compound, committee, subdistrict = _compound_tables()
+    stmt = (
+        select(compound.code, compound.name, subdistrict.name)
+        .outerjoin(committee, committee.code == compound.parent_code)
+        .outerjoin(subdistrict, subdistrict.code == committee.parent_code)
+        .where(compound.level == AreaLevel.COMPOUND, scope.clause(compound.code))
+        .order_by(compound.code)
+    )
+    return [(code, name, sub or "") for code, name, sub in session.execute(stmt)]
+
+
+def compound_detail(
+    code: str, day: dt.date, *, session: Session, scope: AreaScope
+) -> CompoundDetail | None:
+    """Why a compound scored what it did on ``day``: every indicator's raw value, basis value,
+    sub-score and contribution, explained with the model version that produced the score (from
+    ``risk_models``), and its rank then and on the previous scored day. None if not scored."""
+    from dashboard.risk import stored_model  # the model's rules live there, in one place
+
+    if not scope.allows(code):
+        return None
+    row = session.execute(_scored(day, scope).where(RiskScore.compound_code == code)).first()
+    if row is None:
+        return None
+    score = CompoundScore(*row)
+    stored = session.execute(
+        select(RiskScore.subscores, RiskScore.missing, RiskScore.carried).where(
+            RiskScore.date == day, RiskScore.compound_code == code
+        )
+    ).one()
+    model = stored_model(score.model_version, session=session)
+    if model is None:  # the foreign key makes this impossible; say so rather than guess
+        raise LookupError(f"risk model version {score.model_version!r} is not stored")
+    population = session.scalar(select(Area.population).where(Area.code == code))
+    previous_day = previous_risk_date(day, session=session, scope=scope)
+    previous_rank = (
+        None
+        if previous_day is None
+        else session.scalar(
+            select(RiskScore.rank).where(
+                RiskScore.date == previous_day, RiskScore.compound_code == code
+            )
+        )
+    )
+    # The latest value of each indicator on or before the day (later rows overwrite earlier).
+    reported: dict[str, tuple[float, dt.date]] = {}
+    for key, value, when in session.execute(
+        select(IndicatorValue.indicator, IndicatorValue.value, IndicatorValue.date)
+        .where(
+            IndicatorValue.compound_code == code,
+            IndicatorValue.date <= day,
+            IndicatorValue.date > day - dt.timedelta(days=RISK_VALUE_LOOKBACK_DAYS),
+        )
+        .order_by(IndicatorValue.date)
+    ):
+        reported[key] = (value, when)
+    subscores, missing, carried = stored.subscores or {}, set(stored.missing), set(stored.carried)
+    details = []
+    for ind in model.indicators:
+        is_missing = ind.key in missing or subscores.get(ind.key) is None
+        value, when = (None, None) if is_missing else reported.get(ind.key, (None, None))
+        basis_value = value
+        if value is not None and ind.basis == "per_1000_residents":
+            basis_value = value / population * 1000 if population else None
+        sub = None if is_missing else float(subscores[ind.key])
+        details.append(
+            IndicatorDetail(
+                key=ind.key,
+                name_zh=ind.name_zh,
+                name_en=ind.name_en,
+                weight=ind.weight,
+                basis=ind.basis,
+                cap=ind.cap,
+                value=value,
+                value_date=when,
+                basis_value=basis_value,
+                sub_score=sub,
+                contribution=None if sub is None else ind.weight * sub,
+                carried=ind.key in carried,
+                missing=is_missing,
+            )
+        )
+    return CompoundDetail(score, population, previous_day, previous_rank, details)

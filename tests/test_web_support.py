@@ -264,6 +264,57 @@ def build_small_district(session: Session, *, now: dt.datetime = NOW) -> None:
     session.flush()
 
 
+# Community risk on the small district: two scored days, values chosen so the scores are easy to
+# check by hand with the model in force (data/risk_model.json: confirmed 20 %, cap 1; suspected
+# 13 %, cap 2; close_contacts 12 %, cap 5; key_region_arrivals 8 %, cap 5 per 1,000; ...).
+RISK_DAY = TODAY - dt.timedelta(days=1)  # what the nightly job scored this morning
+RISK_PREV = RISK_DAY - dt.timedelta(days=1)
+RISK_VALUES: dict[dt.date, dict[str, dict[str, float]]] = {
+    RISK_DAY: {
+        # 20 + 13 + 12 + 8 (1 per 100 residents, capped) + 7 (capped) + 4 × 2/5 = 61.6: red
+        P111: {"confirmed": 1, "suspected": 2, "close_contacts": 5, "key_region_arrivals": 1,
+               "fever_clinic_visits": 1, "hotline_reports": 2},
+        # 20 + 12 + 6 (4 per 200 = 20 per 1,000, the cap) + 4 × 0.5 + 4 × 2/5 = 41.6: yellow;
+        # its elderly share is not reported this day: the day before's 0.2 is carried forward
+        P112: {"confirmed": 1, "close_contacts": 5, "home_observation": 4, "crowd_gathering": 2},
+        # 13 × 1/2 + 5 (30 per 300 = 100 per 1,000) = 11.5, blue; screening never reported:
+        # incomplete, at most 11.5 + 7 = 18.5
+        P211: {"suspected": 1, "returnees_14d": 30},
+    },
+    RISK_PREV: {
+        P111: {"confirmed": 1, "suspected": 2, "close_contacts": 5},  # 45: yellow
+        P112: {"close_contacts": 5, "elderly_share": 0.2},  # 12 + 2 = 14: blue
+        P211: {"suspected": 2, "returnees_14d": 30},  # 18: blue, incomplete
+    },
+}
+# Every indicator not listed above is reported as 0, except these (day, compound, indicator):
+RISK_NOT_REPORTED = {
+    *((day, P211, "screening_unfinished") for day in RISK_VALUES),  # never: incomplete
+    (RISK_DAY, P112, "elderly_share"),  # late once: carried forward
+}
+
+
+def write_small_risk(session: Session) -> None:
+    """The indicator values of :data:`RISK_VALUES`, scored by the model in force for both days
+    (which bumps the "risk" data version). Does not commit."""
+    from sqlalchemy import insert
+
+    from dashboard import risk
+    from dashboard.indicators import INDICATOR_KEYS
+    from dashboard.models import IndicatorValue
+
+    model = risk.load_model()
+    for day in sorted(RISK_VALUES):
+        rows = [
+            {"date": day, "compound_code": code, "indicator": key, "value": given.get(key, 0.0)}
+            for code, given in RISK_VALUES[day].items()
+            for key in INDICATOR_KEYS
+            if (day, code, key) not in RISK_NOT_REPORTED
+        ]
+        session.execute(insert(IndicatorValue), rows)
+        risk.score_day(day, session=session, model=model, carry_days=2, now=NOW)
+
+
 def use_as_app_database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """For an ``app_db`` fixture: ``db_url`` made the app's database (env + a fresh settings
     cache), with the small district written into it."""
@@ -284,3 +335,63 @@ def import_app():
     import app
 
     return app
+
+
+def write_risk_days(
+    session: Session,
+    *,
+    last_day: dt.date,
+    days: int,
+    seed: int = 7,
+    missing_share: float = 0.01,
+    silent_share: float = 0.01,
+) -> None:
+    """Indicator values for every compound on ``days`` days up to ``last_day``, scored with the
+    model in force: mostly blue, some yellow, a few red, moving a little from day to day, with
+    ``missing_share`` of the values not reported, and ``silent_share`` of the compounds sending
+    no "screening_unfinished" in the last four days: their last scores are incomplete (the
+    carry window is 2 days). Does not commit.
+
+    Each compound has a "heat" h (about the share of every cap it reaches), so its score is
+    near 100 × h: a Beta(1.2, 4) heat puts roughly 3 % of compounds in red and 12 % in yellow.
+    """
+    import numpy as np
+    from sqlalchemy import insert, select
+
+    from dashboard import risk
+    from dashboard.models import IndicatorValue
+
+    model = risk.load_model()
+    rows = session.execute(
+        select(Area.code, Area.population)
+        .where(Area.level == AreaLevel.COMPOUND)
+        .order_by(Area.code)
+    ).all()
+    codes = [code for code, _ in rows]
+    pop = np.array([p or 0 for _, p in rows], dtype=float)
+    rng = np.random.default_rng(seed)
+    heat = rng.beta(1.2, 4.0, len(codes))
+    silent = rng.random(len(codes)) < silent_share
+    for n in range(days):
+        day = last_day - dt.timedelta(days=days - 1 - n)
+        h = np.clip(heat + rng.normal(0, 0.04, len(codes)), 0, 1)
+        records = []
+        for ind in model.indicators:
+            share = np.clip(h * rng.gamma(8.0, 1 / 8.0, len(codes)), 0, 1.2)
+            basis_value = share * ind.cap
+            if ind.basis == "per_1000_residents":
+                value = np.round(basis_value * pop / 1000)
+            elif ind.basis == "count":
+                value = np.round(basis_value)
+            else:
+                value = np.round(np.minimum(basis_value, 1.0), 3)
+            reported = rng.random(len(codes)) >= missing_share
+            if ind.key == "screening_unfinished" and n >= days - 4:
+                reported &= ~silent
+            records += [
+                {"date": day, "compound_code": c, "indicator": ind.key, "value": float(v)}
+                for c, v, ok in zip(codes, value, reported, strict=True)
+                if ok
+            ]
+        session.execute(insert(IndicatorValue), records)
+        risk.score_day(day, session=session, model=model, carry_days=2)
