@@ -4,8 +4,9 @@
 ``python -m dashboard serve`` calls) runs Dash's development server. The database is
 ``get_settings().database_url`` (env ``DASHBOARD_DATABASE_URL``), read when a request needs it.
 
-Pages: ``/`` the wall screen (no login, aggregates only), ``/ops`` the operators' page;
-``/api/v1/...`` the read-only JSON API (:mod:`dashboard.api`). Both pages take ``?lang=en``.
+Pages: ``/`` the wall screen (no login, aggregates only), ``/risk`` community risk for leaders and
+staff, ``/ops`` the operators' page; ``/api/v1/...`` the read-only JSON API
+(:mod:`dashboard.api`). Every page takes ``?lang=en``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dash import Dash, html
 from dash.development.base_component import Component
 
 import callbacks  # noqa: F401  (registers every module-level @callback)
-from dashboard import api, i18n
+from dashboard import api, i18n, risk
 from dashboard.config import get_settings
 from layouts.ops import ops_layout
+from layouts.risk import WeightField, risk_layout
 from layouts.wall import wall_layout
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,28 @@ def ops_page(lang: str | None = None, **_query: str) -> Component:
     return ops_layout(tr, lang=code)
 
 
+def risk_page(lang: str | None = None, compound: str | None = None, **_query: str) -> Component:
+    """``/risk[?compound=CODE]``: the what-if inputs start at the model in force, read now."""
+    code, tr = _translator(lang)
+    try:
+        model = risk.load_model()
+    except risk.ModelError as exc:
+        return risk_layout(
+            tr,
+            lang=code,
+            weights=[],
+            model_note=i18n.t("risk.model_invalid", code, error=str(exc)),
+            model_error=str(exc),
+            compound=compound,
+        )
+    weights = [
+        WeightField(i.key, i.name_en if code == "en" else i.name_zh, round(100 * i.weight, 6))
+        for i in model.indicators
+    ]
+    note = i18n.t("risk.model_note", code, version=model.version)
+    return risk_layout(tr, lang=code, weights=weights, model_note=note, compound=compound)
+
+
 def shell() -> Component:
     """``app.layout``: only the page container (each page carries its own stores and timers)."""
     return html.Div(className="shell", children=[dash.page_container])
@@ -67,6 +91,12 @@ def create_app() -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     dash.register_page("wall", path="/", layout=wall_page, title=title)
+    dash.register_page(
+        "risk",
+        path="/risk",
+        layout=risk_page,
+        title=f"{i18n.t('app.risk_title', settings.language)} · {title}",
+    )
     dash.register_page(
         "ops",
         path="/ops",

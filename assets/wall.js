@@ -1,6 +1,7 @@
-/* Clientside callbacks of the wall screen: pure UI, no request to the server.
- * clock: the time and date in the district's time zone (Intl.DateTimeFormat with timeZone),
- * and the age of the newest data (Intl.RelativeTimeFormat), once a second. */
+/* Clientside callbacks: pure UI, no request to the server.
+ * wall.clock: the time and date in the district's time zone (Intl.DateTimeFormat with timeZone),
+ * and the age of the newest data (Intl.RelativeTimeFormat), once a second.
+ * wall.measure, risk.measure: the map's size in pixels, once, so the server can fit the view. */
 (function () {
   "use strict";
   var formats = {};
@@ -25,6 +26,12 @@
     return rtf.format(-Math.floor(s / 86400), "day");
   }
 
+  function size(id) {
+    var el = document.getElementById(id);
+    if (!el || !el.clientWidth || !el.clientHeight) return null;
+    return { w: el.clientWidth, h: el.clientHeight };
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wall: {
       clock: function (_n, tz, lang, versions) {
@@ -39,9 +46,12 @@
         return [format(locale, tz, "time").format(now), format(locale, tz, "date").format(now), newest];
       },
       measure: function () {
-        var el = document.getElementById("wall-map");
-        if (!el || !el.clientWidth || !el.clientHeight) return null;
-        return { w: el.clientWidth, h: el.clientHeight };
+        return size("wall-map");
+      },
+    },
+    risk: {
+      measure: function () {
+        return size("risk-map");
       },
     },
   });

@@ -12,7 +12,7 @@ worker, as in production but smaller), and measures:
    version-check callback, median and p95 over M requests;
 3. the same for the usual alternative: an Interval whose callback rebuilds the full map figure
    every tick (registered on the same server by this script only), with the bytes it sends;
-4. what our design sends when the work orders did change: the size of the values Patch.
+4. what our design sends when the risk scores did change: the size of the values Patch.
 
 Needs Chromium and chromedriver for (1); the rest runs without a browser.
 """
@@ -44,21 +44,23 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 NAIVE_APP = """
 import app as product
 from dash import Input, Output
-from callbacks.wall import _map_labels
+from callbacks.common import map_labels
 from dashboard import figures, queries
 from dashboard.config import get_settings
 from dashboard.db import session_scope
 from dashboard.models import AreaLevel
 
+LEVELS = (AreaLevel.COMPOUND, AreaLevel.COMMITTEE, AreaLevel.SUBDISTRICT, AreaLevel.DISTRICT)
+
 @product.app.callback(Output("naive-map", "figure"), Input("naive-tick", "n_intervals"))
 def naive_refresh(_n):
     scope = queries.AreaScope.whole_district()
     with session_scope(get_settings().database_url) as session:
-        shapes = {lv: queries.areas(session=session, scope=scope, level=lv)
-                  for lv in (AreaLevel.COMMITTEE, AreaLevel.SUBDISTRICT, AreaLevel.DISTRICT)}
-        counts = queries.open_work_orders_by_committee(session=session, scope=scope)
-    return figures.committee_map(shapes[AreaLevel.COMMITTEE], shapes[AreaLevel.SUBDISTRICT],
-                                 shapes[AreaLevel.DISTRICT], counts, _map_labels("zh"))
+        shapes = {lv: queries.areas(session=session, scope=scope, level=lv) for lv in LEVELS}
+        day = queries.latest_risk_date(session=session, scope=scope)
+        bands = {} if day is None else queries.risk_bands_by_compound(
+            day, session=session, scope=scope)
+    return figures.risk_map(*(shapes[lv] for lv in LEVELS), bands, map_labels("zh"))
 
 server = product.server
 """
@@ -207,7 +209,7 @@ def measure_naive(base: str, ticks: int) -> dict[str, float]:
 
 
 def patch_bytes(url: str) -> tuple[int, int]:
-    """Bytes of the values Patch (work orders changed) and of the full figure (page load)."""
+    """Bytes of the values Patch (scores changed) and of the full figure (page load)."""
     os.environ["DASHBOARD_DATABASE_URL"] = url
     from dashboard.config import get_settings
 
@@ -223,7 +225,7 @@ def patch_bytes(url: str) -> tuple[int, int]:
         current = versions.current(session=session)
     store = freshness.snapshot(current, {}, now=utcnow())
     full = wall.refresh_map({**store, "changed": ["areas"]}, "zh", {"w": 1880, "h": 1720})
-    patch = wall.refresh_map({**store, "changed": ["work_orders"]}, "zh", {"w": 1880, "h": 1720})
+    patch = wall.refresh_map({**store, "changed": ["risk"]}, "zh", {"w": 1880, "h": 1720})
 
     def size(obj) -> int:
         return len(json.dumps(obj, cls=PlotlyJSONEncoder))
@@ -313,7 +315,7 @@ def main() -> None:
             f" {row['response']:>11,.0f} {row['request']:>10,}"
         )
     print()
-    print("When the work orders do change, this app sends a Patch of the values:")
+    print("When the risk scores do change, this app sends a Patch of the band values:")
     print(f"  Patch {patch:,} bytes; the full figure, sent once at page load, is {full:,} bytes")
 
 

@@ -1,13 +1,20 @@
-"""What every callback module needs: the caller's scope and small shaping helpers."""
+"""What every callback module needs: the caller's scope, small shaping helpers, and the district
+map's geometry (built once per areas version, shared by the wall and /risk)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 from dash import html
 from dash.development.base_component import Component
 
+from dashboard import figures, queries
+from dashboard.db import session_scope
+from dashboard.i18n import t
+from dashboard.models import AreaLevel
 from dashboard.queries import AreaScope
 
 logger = logging.getLogger(__name__)
@@ -33,3 +40,87 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: st
             html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
         ],
     )
+
+
+# --------------------------------------------------------------------------- the district map
+
+
+def map_labels(lang: str) -> figures.MapLabels:
+    return figures.MapLabels(
+        committee=t("map.committee", lang),
+        subdistrict=t("map.subdistrict", lang),
+        score=t("map.score", lang),
+    )
+
+
+def map_size(measured: dict[str, Any] | None) -> tuple[int, int] | None:
+    """The measured map size, rounded to 10 px (so the cache below sees few distinct sizes)."""
+    try:
+        w, h = int(measured["w"]), int(measured["h"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return None
+    return (round(w, -1), round(h, -1)) if w > 0 and h > 0 else None
+
+
+@lru_cache(maxsize=16)
+def map_base(
+    url: str,
+    scope: AreaScope,
+    areas_version: int | None,
+    lang: str,
+    size_px: tuple[int, int] | None,
+    with_scores: bool = False,
+) -> dict[str, Any]:
+    """The full map figure with no scores: the geometry, built once per areas version.
+
+    A process-local cache keyed by the data version, so it is never stale (new data is a new
+    key) and holds a few figures at most (one per page, language and screen size). Every screen
+    that loads the page reuses the same GeoJSON instead of reading 957 polygons again.
+    ``with_scores``: the figure carries a hover text per compound (the /risk page's).
+    """
+    with session_scope(url) as session:
+        shapes = {
+            level: queries.areas(session=session, scope=scope, level=level)
+            for level in (
+                AreaLevel.COMPOUND,
+                AreaLevel.COMMITTEE,
+                AreaLevel.SUBDISTRICT,
+                AreaLevel.DISTRICT,
+            )
+        }
+    fig = figures.risk_map(
+        shapes[AreaLevel.COMPOUND],
+        shapes[AreaLevel.COMMITTEE],
+        shapes[AreaLevel.SUBDISTRICT],
+        shapes[AreaLevel.DISTRICT],
+        {},
+        map_labels(lang),
+        size_px=size_px,
+        scores={} if with_scores else None,
+    )
+    return fig.to_plotly_json()
+
+
+def user_view(relayout: dict[str, Any] | None) -> dict[str, Any]:
+    """The view the person set with the mouse (``map.center``, ``map.zoom``...), if any."""
+    if not relayout:
+        return {}
+    keys = ("center", "zoom", "bearing", "pitch")
+    return {k: relayout[f"map.{k}"] for k in keys if f"map.{k}" in relayout}
+
+
+def with_values(
+    base: dict[str, Any], trace: dict[str, Any], relayout: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The cached full figure with this refresh's values in its first trace, carrying over the
+    view the person chose: the Graph writes their zoom into its figure, so a new figure with
+    the fitted view would override it even under the same uirevision."""
+    layout = base["layout"]
+    view = user_view(relayout)
+    if view:
+        layout = {**layout, "map": {**layout["map"], **view}}
+    first = base["data"][0]
+    marker = {**first.get("marker", {})}
+    if "marker.line.color" in trace:
+        marker["line"] = {**marker.get("line", {}), "color": trace.pop("marker.line.color")}
+    return {**base, "data": [{**first, **trace, "marker": marker}], "layout": layout}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,11 +31,11 @@ from dash.development.base_component import Component
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from callbacks.common import current_scope
+from callbacks.common import current_scope, map_base, map_size, with_values
 from dashboard import figures, freshness, queries, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
-from dashboard.i18n import format_count, format_local_time, label, t
+from dashboard.i18n import format_count, format_local_time, label, short_area_name, t
 from dashboard.models import AreaLevel, utcnow
 from layouts.ids import KPI_TILES, Wall
 
@@ -44,9 +43,9 @@ logger = logging.getLogger(__name__)
 
 PING_WINDOW = dt.timedelta(minutes=15)
 
-# The map reads these: the areas give its geometry, the work orders its values.
+# The map reads these: the areas give its geometry, the risk scores its values (and the panel).
 MAP_GEOMETRY_DATASET = "areas"
-MAP_VALUE_DATASET = "work_orders"
+MAP_VALUE_DATASET = "risk"
 
 
 def _changed(store: dict[str, Any] | None) -> set[str]:
@@ -239,60 +238,9 @@ def refresh_freshness(store: dict[str, Any] | None, lang: str | None) -> tuple[A
 # --------------------------------------------------------------------------- the map
 
 
-def _map_labels(lang: str) -> figures.MapLabels:
-    return figures.MapLabels(
-        committee=t("map.committee", lang),
-        subdistrict=t("map.subdistrict", lang),
-        value=t("map.value", lang),
-        legend=t("map.legend", lang),
-    )
-
-
-def _size(measured: dict[str, Any] | None) -> tuple[int, int] | None:
-    """The measured map size, rounded to 10 px (so the cache below sees few distinct sizes)."""
-    try:
-        w, h = int(measured["w"]), int(measured["h"])  # type: ignore[index]
-    except (TypeError, KeyError, ValueError):
-        return None
-    return (round(w, -1), round(h, -1)) if w > 0 and h > 0 else None
-
-
-@lru_cache(maxsize=16)
-def map_base(
-    url: str,
-    scope: queries.AreaScope,
-    areas_version: int | None,
-    lang: str,
-    size_px: tuple[int, int] | None,
-) -> dict[str, Any]:
-    """The full map figure with zero values: the geometry, built once per areas version.
-
-    A process-local cache keyed by the data version, so it is never stale (new data is a new
-    key) and holds a few figures at most (one per language and screen size). Every wall that
-    loads the page reuses the same GeoJSON instead of reading 312 polygons again.
-    """
-    with session_scope(url) as session:
-        shapes = {
-            level: queries.areas(session=session, scope=scope, level=level)
-            for level in (AreaLevel.COMMITTEE, AreaLevel.SUBDISTRICT, AreaLevel.DISTRICT)
-        }
-    fig = figures.committee_map(
-        shapes[AreaLevel.COMMITTEE],
-        shapes[AreaLevel.SUBDISTRICT],
-        shapes[AreaLevel.DISTRICT],
-        {},
-        _map_labels(lang),
-        size_px=size_px,
-    )
-    return fig.to_plotly_json()
-
-
-def _user_view(relayout: dict[str, Any] | None) -> dict[str, Any]:
-    """The view the operator set with the mouse (``map.center``, ``map.zoom``...), if any."""
-    if not relayout:
-        return {}
-    keys = ("center", "zoom", "bearing", "pitch")
-    return {k: relayout[f"map.{k}"] for k in keys if f"map.{k}" in relayout}
+def _risk_day(session: Session, scope: queries.AreaScope) -> dt.date | None:
+    """The day the wall shows: the newest scored one (yesterday, after the nightly job)."""
+    return queries.latest_risk_date(session=session, scope=scope)
 
 
 @callback(
@@ -309,39 +257,169 @@ def refresh_map(
     measured: dict[str, Any] | None = None,
     relayout: dict[str, Any] | None = None,
 ) -> Any:
-    """A Patch of the values when only the work orders changed; the full figure (geometry and
-    all) at page load and when the areas changed, keeping any view the operator chose."""
+    """A Patch of the compounds' band codes and edge colours when only the scores changed; the
+    full figure (geometry and all) at page load and when the areas changed, keeping any view
+    the operator chose."""
     changed = _changed(store)
     if MAP_GEOMETRY_DATASET not in changed and MAP_VALUE_DATASET not in changed:
         return no_update
     settings = get_settings()
     scope = current_scope()
     with session_scope(settings.database_url) as session:
-        counts = queries.open_work_orders_by_committee(session=session, scope=scope)
+        day = _risk_day(session, scope)
+        bands = (
+            {} if day is None else queries.risk_bands_by_compound(day, session=session, scope=scope)
+        )
         if MAP_GEOMETRY_DATASET not in changed:
-            committees = queries.areas(
-                session=session, scope=scope, level=AreaLevel.COMMITTEE, with_geometry=False
+            compounds = queries.areas(
+                session=session, scope=scope, level=AreaLevel.COMPOUND, with_geometry=False
             )
-            z, zmax = figures.map_values([c.code for c in committees], counts)
+            z, edges = figures.risk_map_values([c.code for c in compounds], bands)
             patch = Patch()
             patch["data"][0]["z"] = z
-            patch["data"][0]["zmax"] = zmax
+            patch["data"][0]["marker"]["line"]["color"] = edges
             return patch
     base = map_base(
         settings.database_url,
         scope,
         store["versions"].get(MAP_GEOMETRY_DATASET) if store else None,
         lang or settings.language,
-        _size(measured),
+        map_size(measured),
     )
-    z, zmax = figures.map_values(base["data"][0]["locations"], counts)
-    # The Graph writes the operator's zoom into its figure, so a new figure with the fitted
-    # view would override it even under the same uirevision: carry the operator's view over.
-    layout = base["layout"]
-    view = _user_view(relayout)
-    if view:
-        layout = {**layout, "map": {**layout["map"], **view}}
-    return {**base, "data": [{**base["data"][0], "z": z, "zmax": zmax}], "layout": layout}
+    z, edges = figures.risk_map_values(base["data"][0]["locations"], bands)
+    return with_values(base, {"z": z, "marker.line.color": edges}, relayout)
+
+
+# --------------------------------------------------------------------------- the risk panel
+
+TOP_COMPOUNDS = 6
+
+
+def _delta(n: int | None, change: queries.BandChange, lang: str) -> Component:
+    if n is None:
+        return html.Span(t("risk.first_day", lang), className="delta")
+    if change.previous_day == change.day - dt.timedelta(days=1):
+        since = t("risk.vs_yesterday", lang)
+    else:
+        since = t("risk.vs_day", lang, date=f"{change.previous_day:%m-%d}")
+    arrow, css = ("▲", "up") if n > 0 else ("▼", "down") if n < 0 else ("=", "same")
+    return html.Span(
+        [html.Span(since, className="since"), f" {arrow}{abs(n) if n else ''}"],
+        className=f"delta {css}",
+    )
+
+
+def risk_counts(change: queries.BandChange, lang: str) -> list[Component]:
+    """One tile per band, red first: how many compounds, and the change since the day before."""
+    tiles = [
+        html.Div(
+            className=f"risk-count band-{band}",
+            children=[
+                html.Div(
+                    className="risk-count-label",
+                    children=[
+                        html.Span(className=f"chip chip-{band}"),
+                        f"{t(f'risk.band.{band}', lang)} · {t(f'risk.level.{band}', lang)}",
+                    ],
+                ),
+                html.Div(format_count(change.counts.of(band)), className="risk-count-num"),
+                _delta(change.delta(band), change, lang),
+            ],
+        )
+        for band in ("red", "yellow", "blue")
+    ]
+    note = html.Div(
+        t("risk.incomplete_count", lang, n=format_count(change.counts.incomplete)),
+        className="risk-incomplete" + (" some" if change.counts.incomplete else ""),
+    )
+    return [*tiles, note]
+
+
+def risk_top(top: list[queries.CompoundScore], lang: str) -> list[Component]:
+    return [
+        html.Li(
+            className=f"risk-top-row band-{c.band}",
+            children=[
+                html.Span(str(c.rank), className="rank"),
+                html.Span(c.name, className="name"),
+                html.Span(short_area_name(c.subdistrict_name), className="where"),
+                html.Span(
+                    [
+                        f"{c.score:.1f}",
+                        *(
+                            []
+                            if c.complete
+                            else [html.Span(t("risk.incomplete_mark", lang), className="mark")]
+                        ),
+                    ],
+                    className="score",
+                ),
+            ],
+        )
+        for c in top
+    ]
+
+
+def risk_subdistricts(rows: list[queries.AreaRisk]) -> list[Component]:
+    """Each subdistrict: a bar split red / yellow / blue by its compounds, and the counts."""
+    out = []
+    for area in rows:
+        c = area.counts
+        segments = [
+            html.Span(className=f"seg seg-{band}", style={"flexGrow": c.of(band)})
+            for band in ("red", "yellow", "blue")
+            if c.of(band)
+        ]
+        out.append(
+            html.Div(
+                className=f"risk-sub-row band-{area.band or 'none'}",
+                title=area.name,
+                children=[
+                    html.Span(short_area_name(area.name), className="name"),
+                    html.Span(segments, className="bar"),
+                    html.Span(
+                        [
+                            html.Span(format_count(c.red), className="n-red"),
+                            html.Span(format_count(c.yellow), className="n-yellow"),
+                            html.Span(format_count(c.blue), className="n-blue"),
+                        ],
+                        className="counts",
+                    ),
+                ],
+            )
+        )
+    return out
+
+
+@callback(
+    Output(Wall.RISK_DATE, "children"),
+    Output(Wall.RISK_COUNTS, "children"),
+    Output(Wall.RISK_TOP, "children"),
+    Output(Wall.RISK_SUBDISTRICTS, "children"),
+    Input(Wall.VERSIONS, "data"),
+    State(Wall.LANG, "data"),
+    prevent_initial_call=True,
+)
+def refresh_risk_panel(store: dict[str, Any] | None, lang: str | None) -> tuple[Any, ...]:
+    """Redraw the risk panel only when the scores (or the areas naming them) changed."""
+    changed = _changed(store)
+    if MAP_VALUE_DATASET not in changed and MAP_GEOMETRY_DATASET not in changed:
+        return no_update, no_update, no_update, no_update
+    lang = lang or get_settings().language
+    scope = current_scope()
+    with session_scope(get_settings().database_url) as session:
+        day = _risk_day(session, scope)
+        if day is None:
+            empty = html.P(t("risk.no_scores", lang), className="risk-empty")
+            return "—", [empty], [], []
+        change = queries.band_change(day, session=session, scope=scope)
+        top = queries.top_compounds(day, session=session, scope=scope, limit=TOP_COMPOUNDS)
+        subs = queries.area_risk(day, session=session, scope=scope, level=AreaLevel.SUBDISTRICT)
+    late = MAP_VALUE_DATASET in (store or {}).get("late", [])
+    date: list[Any] = [day.isoformat()]
+    if late:
+        date.append(html.Span(t("status.late", lang), className="late-badge"))
+    return date, risk_counts(change, lang), risk_top(top, lang), risk_subdistricts(subs)
 
 
 # --------------------------------------------------------------------------- the clock

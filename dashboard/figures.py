@@ -1,9 +1,9 @@
 """Data -> plotly figures, pure (no database, no Dash).
 
-The wall map is a MapLibre ``choroplethmap`` on a style that holds nothing but a background
-layer: no tile server, no token, no glyphs, no request leaves the building. Geometry goes to the
-browser once, with the full figure; a refresh changes only the values (see :func:`map_values`),
-which the web layer sends as a ``Patch`` of ``data[0].z``.
+The district map is a MapLibre ``choroplethmap`` of the housing compounds on a style that holds
+nothing but a background layer: no tile server, no token, no glyphs, no request leaves the
+building. Geometry goes to the browser once, with the full figure; a refresh changes only the
+values (see :func:`risk_map_values`), which the web layer sends as a ``Patch``.
 """
 
 from __future__ import annotations
@@ -28,19 +28,19 @@ FONT_FAMILY = (
 TEXT = "#cfe6ff"
 OUTLINE_SUBDISTRICT = "#4fd1ff"
 OUTLINE_DISTRICT = "#9ff3ff"
-COMMITTEE_EDGE = "#1d5c8f"
-# One hue, dark to bright: red/yellow/blue and blue/green/yellow/red are reserved for the risk
-# bands and the crowd levels, so a count must not borrow them.
-COUNT_COLORSCALE = [
-    [0.0, "#0a2748"],
-    [0.25, "#0f4c7c"],
-    [0.5, "#1681b8"],
-    [0.75, "#38b6e8"],
-    [1.0, "#b8f1ff"],
-]
-# The smallest top of the colour scale, so that one open order does not paint a committee as
-# bright as the busiest committee on a busy day.
-MIN_ZMAX = 5
+OUTLINE_COMMITTEE = "#2f7fc0"
+MUTED = "#7fa3c7"
+GRID = "rgba(79, 209, 255, 0.12)"
+
+# The seeds' colour words, in hues that read on the dark wall (assets/wall.css uses the same).
+BAND_COLORS = {"red": "#e5484d", "yellow": "#f5c542", "blue": "#3b82f6"}
+# An incomplete score (some indicators still missing) is its band's hue washed out, with a white
+# edge: MapLibre fills cannot be hatched, and a pale tint plus an edge survives any zoom.
+BAND_COLORS_INCOMPLETE = {"red": "#f4a6a8", "yellow": "#fae3a1", "blue": "#a9c7fb"}
+INCOMPLETE_EDGE = "#ffffff"
+COMPOUND_EDGE = "#06182f"
+NO_SCORE_COLOR = "#18395e"  # a compound the day's scoring did not cover
+BAND_ORDER = ("blue", "yellow", "red")
 
 # A MapLibre style of our own: a transparent background and nothing else (the map's layers
 # are the figure's traces and layout layers). "sources" must not be empty: plotly.js drops an
@@ -135,78 +135,127 @@ def fit_view(
     return {"lon": (west + east) / 2, "lat": lat_mid}, round(zoom, 3)
 
 
+def risk_code(band: str | None, complete: bool = True) -> int:
+    """A compound's value on the risk map: 0 not scored, 1-3 blue/yellow/red, 4-6 the same
+    bands with an incomplete score."""
+    if band not in BAND_COLORS:
+        return 0
+    return 1 + BAND_ORDER.index(band) + (0 if complete else len(BAND_ORDER))
+
+
+def _step_colorscale(colors: Sequence[str]) -> list[list[Any]]:
+    """One flat colour per integer code 0..n-1 (with zmin=-0.5, zmax=n-0.5)."""
+    n = len(colors)
+    scale: list[list[Any]] = []
+    for i, color in enumerate(colors):
+        scale += [[i / n, color], [(i + 1) / n, color]]
+    return scale
+
+
+RISK_COLORS = (
+    NO_SCORE_COLOR,
+    *(BAND_COLORS[b] for b in BAND_ORDER),
+    *(BAND_COLORS_INCOMPLETE[b] for b in BAND_ORDER),
+)
+RISK_COLORSCALE = _step_colorscale(RISK_COLORS)
+
+
 @dataclass(frozen=True)
 class MapLabels:
     """The words of the map, in the screen's language."""
 
     committee: str
     subdistrict: str
-    value: str
-    legend: str
+    score: str
 
 
-def map_values(codes: Sequence[str], counts: Mapping[str, int]) -> tuple[list[int], int]:
-    """The value of every committee on the map, in the map's order, and the colour-scale top."""
-    z = [int(counts.get(code, 0)) for code in codes]
-    return z, max(MIN_ZMAX, max(z, default=0))
+def risk_map_values(
+    codes: Sequence[str], bands: Mapping[str, tuple[str, bool]]
+) -> tuple[list[int], list[str]]:
+    """Each compound's colour code and edge colour, in the map's order (``bands``: code ->
+    (band, complete)). All a refresh sends: never the geometry."""
+    z, edges = [], []
+    for code in codes:
+        band, complete = bands.get(code, (None, True))
+        z.append(risk_code(band, complete))
+        edges.append(COMPOUND_EDGE if complete else INCOMPLETE_EDGE)
+    return z, edges
 
 
-def committee_map(
+def score_texts(codes: Sequence[str], scores: Mapping[str, float]) -> list[str]:
+    """The score shown on hover, one per compound in the map's order ("—" if not scored)."""
+    return [f"{scores[c]:.1f}" if c in scores else "—" for c in codes]
+
+
+def risk_map(
+    compounds: Sequence[AreaShape],
     committees: Sequence[AreaShape],
     subdistricts: Sequence[AreaShape],
     district: Sequence[AreaShape],
-    counts: Mapping[str, int],
+    bands: Mapping[str, tuple[str, bool]],
     labels: MapLabels,
     *,
     size_px: tuple[float, float] | None = None,
+    scores: Mapping[str, float] | None = None,
 ) -> go.Figure:
-    """The district map: committees filled by ``counts``, subdistrict and district outlines.
+    """The district map: compounds filled red / yellow / blue by ``bands``, under the
+    committee, subdistrict and district outlines.
 
-    Every committee is a location, in the given order, with or without a boundary (one without
-    simply is not drawn): so the value list of a refresh lines up with the figure's locations
-    whatever boundaries exist.
+    Every compound is a location, in the given order, with or without a boundary (one without
+    simply is not drawn): so the values of a refresh line up with the figure's locations
+    whatever boundaries exist. ``scores`` (code -> score) adds the score to the hover text.
     """
-    codes = [c.code for c in committees]
+    codes = [c.code for c in compounds]
+    committee_of = {c.code: c for c in committees}
     names = {s.code: s.name for s in subdistricts}
-    z, zmax = map_values(codes, counts)
+
+    def where(compound: AreaShape) -> list[str]:
+        committee = committee_of.get(compound.parent_code or "")
+        sub = names.get(committee.parent_code or "", "") if committee else ""
+        return [compound.name, committee.name if committee else "", sub]
+
+    z, edges = risk_map_values(codes, bands)
     # Plotly sizes text and lines in pixels; the page scales with the screen, so must the map.
     k = min(3.0, max(0.75, (size_px or DEFAULT_MAP_PX)[1] / DEFAULT_MAP_PX[1]))
+    hover = (
+        f"<b>%{{customdata[0]}}</b><br>{labels.committee}: %{{customdata[1]}}"
+        f"<br>{labels.subdistrict}: %{{customdata[2]}}"
+    )
+    trace: dict[str, Any] = {}
+    if scores is not None:
+        trace["text"] = score_texts(codes, scores)
+        hover += f"<br>{labels.score}: %{{text}}"
     fig = go.Figure(
         go.Choroplethmap(
-            geojson=feature_collection(committees),
+            geojson=feature_collection(compounds),
             locations=codes,
             z=z,
-            zmin=0,
-            zmax=zmax,
-            colorscale=COUNT_COLORSCALE,
-            marker={"line": {"color": COMMITTEE_EDGE, "width": 0.6 * k}, "opacity": 0.92},
-            customdata=[[c.name, names.get(c.parent_code or "", "")] for c in committees],
-            hovertemplate=(
-                f"<b>%{{customdata[0]}}</b><br>{labels.subdistrict}: %{{customdata[1]}}"
-                f"<br>{labels.value}: %{{z}}<extra></extra>"
-            ),
-            colorbar={
-                "title": {"text": labels.legend, "font": {"color": TEXT, "size": 13 * k}},
-                "tickfont": {"color": TEXT, "size": 12 * k},
-                "outlinewidth": 0,
-                "thickness": 12 * k,
-                "len": 0.45,
-                "x": 0.99,
-                "xanchor": "right",
-                "y": 0.04,
-                "yanchor": "bottom",
-                "bgcolor": "rgba(4,16,38,0.6)",
-            },
+            zmin=-0.5,
+            zmax=len(RISK_COLORS) - 0.5,
+            colorscale=RISK_COLORSCALE,
+            showscale=False,  # a discrete legend lives beside the map, in HTML
+            marker={"line": {"color": edges, "width": 0.6 * k}, "opacity": 0.95},
+            customdata=[where(c) for c in compounds],
+            hovertemplate=hover + "<extra></extra>",
+            **trace,
         )
     )
     layers = [
         {
             "sourcetype": "geojson",
+            "source": feature_collection(committees),
+            "type": "line",
+            "color": OUTLINE_COMMITTEE,
+            "line": {"width": 0.7 * k},
+            "opacity": 0.75,
+        },
+        {
+            "sourcetype": "geojson",
             "source": feature_collection(subdistricts),
             "type": "line",
             "color": OUTLINE_SUBDISTRICT,
-            "line": {"width": 1.6 * k},
-            "opacity": 0.9,
+            "line": {"width": 1.8 * k},
+            "opacity": 0.95,
         },
         {
             "sourcetype": "geojson",
@@ -217,7 +266,9 @@ def committee_map(
         },
     ]
     view: dict[str, Any] = {}
-    outline = [a.geom for a in (*district, *subdistricts, *committees) if a.geom is not None]
+    outline = [
+        a.geom for a in (*district, *subdistricts, *committees, *compounds) if a.geom is not None
+    ]
     if outline:
         center, zoom = fit_view(tuple(shapely.total_bounds(outline)), size_px)
         view = {"center": center, "zoom": zoom}
@@ -240,4 +291,137 @@ def committee_map(
         # Zoom and pan survive every data refresh (the figure keeps this revision).
         uirevision="district-map",
     )
+    return fig
+
+
+# --------------------------------------------------------------------------- risk charts
+
+
+def _dark_layout(fig: go.Figure, *, height: int | None) -> None:
+    """The browser pages' chart style. Without ``height`` the chart fills its container."""
+    if height is not None:
+        fig.update_layout(height=height)
+    fig.update_layout(
+        margin={"l": 8, "r": 16, "t": 8, "b": 8},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT_FAMILY, "color": TEXT, "size": 12},
+        hoverlabel={"bgcolor": "#0b2a4a", "bordercolor": OUTLINE_SUBDISTRICT},
+        showlegend=False,
+    )
+    fig.update_xaxes(gridcolor=GRID, zeroline=False, color=MUTED, automargin=True)
+    fig.update_yaxes(gridcolor=GRID, zeroline=False, color=MUTED, automargin=True)
+
+
+@dataclass(frozen=True)
+class HistoryLabels:
+    score: str
+    upper: str
+    rank: str
+
+
+def score_history(
+    dates: Sequence[Any],
+    scores: Sequence[float],
+    uppers: Sequence[float],
+    bands: Sequence[str],
+    ranks: Sequence[int],
+    labels: HistoryLabels,
+    *,
+    red_at: float,
+    yellow_at: float,
+    height: int | None = None,
+) -> go.Figure:
+    """A compound's score by day, on the three bands (blue under ``yellow_at``, yellow up to
+    ``red_at``, red above), each point in its band's colour; where a score was incomplete, its
+    upper bound (missing indicators at their worst) is drawn dotted above it."""
+    fig = go.Figure()
+    areas = ((0, yellow_at, "blue"), (yellow_at, red_at, "yellow"), (red_at, 100, "red"))
+    for lo, hi, band in areas:
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=BAND_COLORS[band], opacity=0.08, line_width=0)
+    for edge in (yellow_at, red_at):
+        fig.add_hline(y=edge, line={"color": MUTED, "width": 1, "dash": "dash"})
+    if any(u > s for u, s in zip(uppers, scores, strict=True)):
+        fig.add_trace(
+            go.Scatter(
+                x=list(dates),
+                y=list(uppers),
+                mode="lines",
+                line={"color": MUTED, "width": 1.5, "dash": "dot"},
+                name=labels.upper,
+                hovertemplate=f"{labels.upper}: %{{y:.1f}}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=list(dates),
+            y=list(scores),
+            mode="lines+markers",
+            line={"color": "#dcefff", "width": 2},
+            marker={"color": [BAND_COLORS.get(b, MUTED) for b in bands], "size": 8},
+            customdata=list(ranks),
+            name=labels.score,
+            hovertemplate=(
+                f"%{{x|%Y-%m-%d}}<br>{labels.score}: %{{y:.1f}}"
+                f"<br>{labels.rank}: %{{customdata}}<extra></extra>"
+            ),
+        )
+    )
+    _dark_layout(fig, height=height)
+    fig.update_yaxes(range=[0, 100], tickvals=[0, yellow_at, red_at, 100])
+    fig.update_xaxes(tickformat="%m-%d")
+    return fig
+
+
+@dataclass(frozen=True)
+class ContributionLabels:
+    contribution: str
+    possible: str
+    missing: str
+    carried: str
+
+
+def contributions(
+    names: Sequence[str],
+    weights: Sequence[float],
+    contribution: Sequence[float | None],
+    carried: Sequence[bool],
+    labels: ContributionLabels,
+    *,
+    band: str,
+    height: int | None = None,
+) -> go.Figure:
+    """Each indicator's points of the score (weight × sub-score) as horizontal bars, largest
+    on top, over a faint bar of what it could give at most (its weight × 100). A missing
+    indicator gives nothing and says so; a carried-forward one is marked."""
+    rows = sorted(
+        zip(names, weights, contribution, carried, strict=True),
+        key=lambda r: (-1 if r[2] is None else r[2], r[1]),
+    )
+    y = [f"{n}{'*' if c else ''}" for n, _, _, c in rows]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=y,
+            x=[100 * w for _, w, _, _ in rows],
+            orientation="h",
+            marker={"color": "rgba(127, 163, 199, 0.16)"},
+            hovertemplate=f"%{{y}}<br>{labels.possible}: %{{x:.1f}}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=y,
+            x=[0 if c is None else c for _, _, c, _ in rows],
+            orientation="h",
+            marker={"color": BAND_COLORS.get(band, OUTLINE_SUBDISTRICT)},
+            text=[labels.missing if c is None else f"{c:.1f}" for _, _, c, _ in rows],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=f"%{{y}}<br>{labels.contribution}: %{{x:.2f}}<extra></extra>",
+        )
+    )
+    _dark_layout(fig, height=height)
+    fig.update_layout(barmode="overlay", bargap=0.25)
+    fig.update_xaxes(title={"text": labels.contribution, "font": {"size": 11}}, rangemode="tozero")
     return fig

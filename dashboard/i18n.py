@@ -28,9 +28,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "app.brand": {"zh": "一网统管", "en": "City Operations"},
     "app.subtitle": {"zh": "城市运行综合态势", "en": "One network manages the city"},
     "app.ops_title": {"zh": "运行维护", "en": "Operations"},
+    "app.risk_title": {"zh": "社区风险分析", "en": "Community risk"},
     "lang.zh": {"zh": "中文", "en": "中文"},
     "lang.en": {"zh": "EN", "en": "EN"},
     "nav.wall": {"zh": "大屏", "en": "Wall screen"},
+    "nav.risk": {"zh": "社区风险", "en": "Community risk"},
+    "nav.ops": {"zh": "运行维护", "en": "Operations"},
     # --- freshness
     "fresh.newest": {"zh": "数据更新", "en": "Data updated"},
     "fresh.all_on_time": {"zh": "各数据源按时更新", "en": "All feeds on time"},
@@ -71,22 +74,153 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "kpi.work_orders": {"zh": "未办结工单", "en": "Open work orders"},
     # --- map
     "map.title": {
-        "zh": "居委会 · 未办结工单分布",
-        "en": "Open work orders by residential committee",
+        "zh": "小区风险等级 红·黄·蓝",
+        "en": "Housing compounds by risk band",
     },
-    "map.legend": {"zh": "工单数", "en": "Orders"},
     "map.committee": {"zh": "居委会", "en": "Committee"},
     "map.subdistrict": {"zh": "街镇", "en": "Subdistrict"},
-    "map.value": {"zh": "未办结工单", "en": "Open work orders"},
-    # --- placeholders for later issues
-    "panel.risk.title": {"zh": "社区风险 红·黄·蓝", "en": "Community risk: red, yellow, blue"},
-    "panel.risk.body": {
-        "zh": "每日凌晨按13项指标为全区957个小区评分（0–100）：≥60 红色高风险，40–60 黄色中风险，"
-        "<40 蓝色一般风险；可查看驱动因素与较昨日变化。",
-        "en": "Every night each of the district's 957 housing compounds is scored 0–100 from 13 "
-        "indicators: 60 and above red (high), 40 to 60 yellow (medium), below 40 blue "
-        "(general), with the indicators that drove it and the change since yesterday.",
+    "map.score": {"zh": "风险评分", "en": "Risk score"},
+    # --- community risk: the bands and the wall's panel
+    "risk.band.red": {"zh": "红", "en": "Red"},
+    "risk.band.yellow": {"zh": "黄", "en": "Yellow"},
+    "risk.band.blue": {"zh": "蓝", "en": "Blue"},
+    "risk.level.red": {"zh": "高风险", "en": "high"},
+    "risk.level.yellow": {"zh": "中风险", "en": "medium"},
+    "risk.level.blue": {"zh": "一般风险", "en": "general"},
+    "risk.legend.red": {"zh": "红 ≥ 60", "en": "Red ≥ 60"},
+    "risk.legend.yellow": {"zh": "黄 40–60", "en": "Yellow 40–60"},
+    "risk.legend.blue": {"zh": "蓝 < 40", "en": "Blue < 40"},
+    "risk.legend.incomplete": {
+        "zh": "浅色白边：数据不全",
+        "en": "Pale, white edge: incomplete",
     },
+    "risk.legend.none": {"zh": "未评分", "en": "Not scored"},
+    "risk.no_scores": {"zh": "暂无风险评分", "en": "No risk scores yet"},
+    "risk.vs_yesterday": {"zh": "较昨日", "en": "vs yesterday"},
+    "risk.vs_day": {"zh": "较{date}", "en": "vs {date}"},
+    "risk.first_day": {"zh": "首日评分", "en": "first day scored"},
+    "risk.incomplete_count": {"zh": "其中数据不全 {n} 个", "en": "{n} of them incomplete"},
+    "risk.top": {"zh": "评分最高的小区", "en": "Highest-scoring compounds"},
+    "risk.by_subdistrict": {"zh": "各街镇风险分布", "en": "Bands by subdistrict"},
+    "risk.incomplete_mark": {"zh": "不全", "en": "incomplete"},
+    # --- the /risk page
+    "risk.pick_date": {"zh": "评分日期", "en": "Scored day"},
+    "risk.pick_compound": {"zh": "小区", "en": "Compound"},
+    "risk.search_placeholder": {
+        "zh": "输入小区或街镇名称搜索，或点击地图",
+        "en": "Type a compound or subdistrict name, or click the map",
+    },
+    "risk.model_note": {
+        "zh": "现行模型 {version}：≥ 60 红色高风险，40–60 黄色中风险，< 40 蓝色一般风险",
+        "en": "Model in force {version}: 60 and above red (high), 40 to 60 yellow (medium), "
+        "below 40 blue (general)",
+    },
+    "risk.model_invalid": {
+        "zh": "现行模型文件无效：{error}",
+        "en": "The model file in force is invalid: {error}",
+    },
+    "risk.map_title": {"zh": "小区风险地图", "en": "Compounds on the map"},
+    "risk.map_hint": {
+        "zh": "点击地图上的小区，查看其评分原因。",
+        "en": "Click a compound on the map to see why it scored what it did.",
+    },
+    "risk.pick_prompt": {
+        "zh": "请在地图上点击或在上方搜索一个小区。",
+        "en": "Pick a compound on the map or search for it above.",
+    },
+    "risk.not_scored": {
+        "zh": "该小区在 {date} 没有评分。",
+        "en": "This compound has no score for {date}.",
+    },
+    "risk.score": {"zh": "风险评分", "en": "Score"},
+    "risk.upper": {"zh": "上限（缺失项按最坏计）", "en": "Upper bound (missing at worst)"},
+    "risk.rank": {"zh": "全区排名", "en": "District rank"},
+    "risk.rank_of": {"zh": "第 {rank} 名 / {total}", "en": "{rank} of {total}"},
+    "risk.rank_up": {"zh": "较{date}上升 {n} 位", "en": "up {n} since {date}"},
+    "risk.rank_down": {"zh": "较{date}下降 {n} 位", "en": "down {n} since {date}"},
+    "risk.rank_same": {"zh": "与{date}持平", "en": "same as {date}"},
+    "risk.rank_new": {"zh": "前一评分日无排名", "en": "no rank the day before"},
+    "risk.complete": {"zh": "13 项指标数据完整", "en": "All 13 indicators known"},
+    "risk.incomplete": {
+        "zh": "数据不全：{names} 缺失；缺失项按最坏计，评分最高可达 {upper}",
+        "en": "Incomplete: {names} missing; with those at their worst the score could reach "
+        "{upper}",
+    },
+    "risk.history": {"zh": "近30天评分", "en": "Score over the last 30 days"},
+    "risk.contributions": {
+        "zh": "各指标贡献（权重 × 分项得分）",
+        "en": "Contribution of each indicator (weight × sub-score)",
+    },
+    "risk.contribution": {"zh": "贡献分", "en": "Points"},
+    "risk.possible": {"zh": "最大可能贡献", "en": "At most"},
+    "risk.missing": {"zh": "缺失", "en": "missing"},
+    "risk.carried_note": {
+        "zh": "* 当日未报，沿用此前数据",
+        "en": "* not reported that day: an earlier value carried forward",
+    },
+    "risk.values": {"zh": "原始数据", "en": "Raw values"},
+    "risk.flag.carried": {"zh": "沿用 {date} 数据", "en": "carried from {date}"},
+    "risk.flag.missing": {"zh": "缺失", "en": "missing"},
+    "risk.population": {"zh": "常住人口 {n}", "en": "{n} residents"},
+    "basis.count": {"zh": "数量", "en": "count"},
+    "basis.per_1000_residents": {"zh": "每千常住人口", "en": "per 1,000 residents"},
+    "basis.ratio": {"zh": "比例", "en": "share"},
+    # --- what-if weights
+    "whatif.title": {
+        "zh": "权重试算（不改变现行模型）",
+        "en": "What if the weights were different? (The model in force does not change.)",
+    },
+    "whatif.note": {
+        "zh": "每项权重 3%–20%，合计须为 100%。按所选日期的数据重新评分，列出等级改变的小区。",
+        "en": "Each weight 3–20 %, summing to 100 %. The chosen day is re-scored with these "
+        "weights, and the compounds that would change band are listed.",
+    },
+    "whatif.sum": {"zh": "合计 {sum}%", "en": "Total {sum} %"},
+    "whatif.reset": {"zh": "恢复现行权重", "en": "Reset to the model in force"},
+    "whatif.err_empty": {"zh": "请填写“{name}”的权重。", "en": "Give a weight for “{name}”."},
+    "whatif.err_low": {
+        "zh": "“{name}”的权重 {value}% 低于下限 {min}%（每项 {min}%–{max}%）。",
+        "en": "“{name}”: {value} % is below the minimum {min} % (each weight {min}–{max} %).",
+    },
+    "whatif.err_high": {
+        "zh": "“{name}”的权重 {value}% 高于上限 {max}%（每项 {min}%–{max}%）。",
+        "en": "“{name}”: {value} % is above the maximum {max} % (each weight {min}–{max} %).",
+    },
+    "whatif.err_sum": {
+        "zh": "权重合计 {sum}%，须为 100%。",
+        "en": "The weights add up to {sum} %, not 100 %.",
+    },
+    "whatif.err_model": {
+        "zh": "现行模型文件无效，无法试算：{error}",
+        "en": "The model file in force is invalid, so nothing can be tried: {error}",
+    },
+    "whatif.no_day": {"zh": "请先选择评分日期。", "en": "Pick a scored day first."},
+    "whatif.result": {
+        "zh": "{total} 个小区中有 {n} 个等级改变",
+        "en": "{n} of {total} compounds change band",
+    },
+    "whatif.none": {
+        "zh": "{total} 个小区的等级均不变",
+        "en": "None of the {total} compounds changes band",
+    },
+    "whatif.more": {"zh": "另有 {n} 个未列出", "en": "and {n} more"},
+    "col.transition": {"zh": "等级变化", "en": "Change"},
+    "col.count": {"zh": "小区数", "en": "Compounds"},
+    "col.compound": {"zh": "小区", "en": "Compound"},
+    "col.subdistrict": {"zh": "街镇", "en": "Subdistrict"},
+    "col.score_now": {"zh": "现行评分", "en": "Score now"},
+    "col.score_whatif": {"zh": "试算评分", "en": "What-if score"},
+    "col.indicator": {"zh": "指标", "en": "Indicator"},
+    "col.value": {"zh": "原始值", "en": "Value"},
+    "col.basis": {"zh": "口径", "en": "Basis"},
+    "col.basis_value": {"zh": "口径值", "en": "Basis value"},
+    "col.cap": {"zh": "封顶值", "en": "Cap"},
+    "col.weight": {"zh": "权重", "en": "Weight"},
+    "col.sub_score": {"zh": "分项得分", "en": "Sub-score"},
+    "col.contribution": {"zh": "贡献分", "en": "Points"},
+    "col.note": {"zh": "备注", "en": "Note"},
+    # --- placeholders for later issues
+    "panel.risk.title": {"zh": "社区风险 红·黄·蓝", "en": "Community risk"},
     "panel.crowd.title": {"zh": "人群热力图", "en": "Crowd heatmap"},
     "panel.crowd.body": {
         "zh": "按网格统计人群密度，四级固定色阶：蓝、绿、黄、红，由稀到密，每隔几分钟刷新。",
@@ -110,7 +244,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Hourly forecast of the next 24 hours of arrivals from railway bookings, with "
         "the peak windows marked and advice on checker staffing.",
     },
-    "panel.coming": {"zh": "后续版本上线", "en": "Coming in a later release"},
+    "panel.coming": {"zh": "后续版本上线", "en": "Later release"},
     # --- ops page
     "ops.batches": {"zh": "最近导入批次", "en": "Recent import batches"},
     "ops.quarantine": {"zh": "隔离行（未入库）", "en": "Quarantined rows"},
@@ -218,3 +352,14 @@ def format_count(value: int | float | None) -> str:
     if value is None:
         return "—"
     return f"{round(value):,}"
+
+
+# The generic suffix of a subdistrict's name: "天平路街道" is "天平路" where every row is one.
+SUBDISTRICT_SUFFIX: Final = "街道"
+
+
+def short_area_name(name: str | None) -> str:
+    """A subdistrict's name without "街道", for narrow lists of subdistricts (towns such as
+    "华泾镇" and development zones keep their names)."""
+    name = name or ""
+    return name.removesuffix(SUBDISTRICT_SUFFIX) or name

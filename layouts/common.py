@@ -1,4 +1,5 @@
-"""Pieces shared by the pages: the translator type, the brand block, the language toggle."""
+"""Pieces shared by the pages: the translator type, the brand block, the navigation and the
+language toggle, the colour legends."""
 
 from __future__ import annotations
 
@@ -50,4 +51,48 @@ def language_toggle(tr: Translate, *, lang: str, path: str) -> Component:
             )
             for code in ("zh", "en")
         ],
+    )
+
+
+# The browser pages, in the order their links appear: (path, message key of the link).
+PAGES = (("/", "nav.wall"), ("/risk", "nav.risk"), ("/ops", "nav.ops"))
+
+
+def page_nav(tr: Translate, *, lang: str, path: str) -> Component:
+    """Links to the other pages (in the same language) and the language toggle."""
+    return html.Nav(
+        className="page-nav",
+        children=[
+            *(
+                dcc.Link(tr(key), href=f"{href}?lang={lang}", className="nav-link")
+                for href, key in PAGES
+                if href != path
+            ),
+            language_toggle(tr, lang=lang, path=path),
+        ],
+    )
+
+
+def legend(items: list[tuple[str, str]], class_name: str = "") -> Component:
+    """Colour chips with their meaning (the chips' colours are in assets/wall.css)."""
+    return html.Ul(
+        className=f"legend {class_name}".strip(),
+        children=[
+            html.Li([html.Span(className=f"chip chip-{color}"), html.Span(text)])
+            for color, text in items
+        ],
+    )
+
+
+def risk_legend(tr: Translate, class_name: str = "") -> Component:
+    """The risk map's key: the three bands, an incomplete score (pale, white edge), no score."""
+    return legend(
+        [
+            ("red", tr("risk.legend.red")),
+            ("yellow", tr("risk.legend.yellow")),
+            ("blue", tr("risk.legend.blue")),
+            ("incomplete", tr("risk.legend.incomplete")),
+            ("none", tr("risk.legend.none")),
+        ],
+        class_name,
     )

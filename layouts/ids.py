@@ -33,6 +33,10 @@ class Wall(StrEnum):
     KPI_STATIONS = "kpi-stations"
     KPI_PINGS = "kpi-pings"
     KPI_WORK_ORDERS = "kpi-work-orders"
+    RISK_DATE = "wall-risk-date"  # the day the risk panel and the map show
+    RISK_COUNTS = "wall-risk-counts"  # compounds per band, change since the day before
+    RISK_TOP = "wall-risk-top"  # the highest-scoring compounds
+    RISK_SUBDISTRICTS = "wall-risk-subdistricts"  # band counts per subdistrict
 
 
 # The key-figure tiles, in screen order (the layout labels them, the callback fills them).
@@ -61,3 +65,24 @@ class Ops(StrEnum):
     QUARANTINE = "ops-quarantine"
     JOBS = "ops-jobs"
     FRESHNESS = "ops-freshness"
+
+
+class Risk(StrEnum):
+    """The community-risk page ``/risk``: leaders and staff, in a browser."""
+
+    LANG = "risk-lang"
+    DATE = "risk-date"  # dcc.Dropdown of the scored days
+    COMPOUND = "risk-compound"  # dcc.Dropdown, searchable: the compound shown
+    REQUESTED = "risk-requested"  # dcc.Store: the compound named in the URL (?compound=CODE)
+    MAP = "risk-map"
+    MAP_SIZE = "risk-map-size"  # dcc.Store: the map's size, measured in the browser
+    MAP_AREAS = "risk-map-areas"  # dcc.Store: the areas version the map's geometry came from
+    SUMMARY = "risk-summary"  # score, band, rank and its change
+    HISTORY = "risk-history"
+    CONTRIBUTIONS = "risk-contributions"
+    VALUES = "risk-values"  # the raw values behind the score
+    WEIGHT = "risk-weight"  # type of the pattern-matching IDs {"type": WEIGHT, "key": key}
+    WEIGHT_SUM = "risk-weight-sum"
+    WHATIF_RESET = "risk-whatif-reset"
+    WHATIF_MESSAGE = "risk-whatif-message"
+    WHATIF_RESULT = "risk-whatif-result"

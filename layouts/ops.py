@@ -7,7 +7,7 @@ import logging
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, language_toggle
+from layouts.common import HTML_LANG, Translate, brand, page_nav
 from layouts.ids import Ops
 
 logger = logging.getLogger(__name__)
@@ -39,13 +39,7 @@ def ops_layout(tr: Translate, *, lang: str) -> Component:
                 children=[
                     brand(tr),
                     html.H2(tr("app.ops_title"), className="ops-title"),
-                    html.Nav(
-                        className="ops-nav",
-                        children=[
-                            dcc.Link(tr("nav.wall"), href=f"/?lang={lang}", className="nav-link"),
-                            language_toggle(tr, lang=lang, path="/ops"),
-                        ],
-                    ),
+                    page_nav(tr, lang=lang, path="/ops"),
                 ],
             ),
             html.Main(

@@ -1,8 +1,9 @@
 """The wall screen ``/``: one full-screen 16:9 page, aggregates only, no keyboard, no login.
 
 Header (district, freshness, clock) over three columns: key figures and feed freshness on the
-left, the district map in the middle, the panels of the coming issues on the right. Everything
-is sized in vh/vw (assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
+left, the district's housing compounds in red / yellow / blue in the middle, the community-risk
+panel and the panels of the coming issues on the right. Everything is sized in vh/vw
+(assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand
+from layouts.common import HTML_LANG, Translate, brand, legend, risk_legend
 from layouts.ids import KPI_TILES, Wall
 
 logger = logging.getLogger(__name__)
@@ -84,10 +85,16 @@ def kpi_tile(tr: Translate, value_id: Wall, label_key: str) -> Component:
     )
 
 
-def panel(title: str, *children: Component, class_name: str = "") -> Component:
+def panel(
+    title: str, *children: Component, class_name: str = "", aside: Component | None = None
+) -> Component:
+    """A framed panel; ``aside`` sits at the right of the title (the day a panel shows)."""
+    heading: Component = html.H2(title, className="panel-title")
+    if aside is not None:
+        heading = html.Div(className="panel-head", children=[heading, aside])
     return html.Section(
         className=f"panel {class_name}".strip(),
-        children=[html.H2(title, className="panel-title"), *children],
+        children=[heading, *children],
     )
 
 
@@ -119,18 +126,23 @@ def map_panel(tr: Translate) -> Component:
             figure=_BLANK_FIGURE,
             config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
         ),
+        risk_legend(tr, "map-legend"),
         class_name="map-panel",
     )
 
 
-def _legend(items: list[tuple[str, str]]) -> Component:
-    """Colour chips with their meaning: what the coming panel will paint, and how."""
-    return html.Ul(
-        className="legend",
-        children=[
-            html.Li([html.Span(className=f"chip chip-{color}"), html.Span(text)])
-            for color, text in items
-        ],
+def risk_panel(tr: Translate) -> Component:
+    """Compounds per band and the change since the day before, the highest scores, and each
+    subdistrict's bands (filled by callbacks.wall.refresh_risk_panel)."""
+    return panel(
+        tr("panel.risk.title"),
+        html.Div(id=Wall.RISK_COUNTS, className="risk-counts"),
+        html.H3(tr("risk.top"), className="risk-heading"),
+        html.Ol(id=Wall.RISK_TOP, className="risk-top"),
+        html.H3(tr("risk.by_subdistrict"), className="risk-heading"),
+        html.Div(id=Wall.RISK_SUBDISTRICTS, className="risk-subdistricts"),
+        class_name="risk-panel",
+        aside=html.Span("—", id=Wall.RISK_DATE, className="panel-date"),
     )
 
 
@@ -140,8 +152,8 @@ def placeholder(tr: Translate, topic: str, legend: Component | None = None) -> C
         tr(f"panel.{topic}.title"),
         html.P(tr(f"panel.{topic}.body"), className="placeholder-body"),
         *([legend] if legend is not None else []),
-        html.Div(tr("panel.coming"), className="placeholder-badge"),
         class_name=f"placeholder placeholder-{topic}",
+        aside=html.Span(tr("panel.coming"), className="placeholder-badge"),
     )
 
 
@@ -170,15 +182,11 @@ def wall_layout(tr: Translate, *, lang: str, timezone: str, refresh_ms: int) -> 
                     html.Div(
                         className="column column-right",
                         children=[
-                            placeholder(
-                                tr,
-                                "risk",
-                                _legend([("red", "≥ 60"), ("yellow", "40 – 60"), ("blue", "< 40")]),
-                            ),
+                            risk_panel(tr),
                             placeholder(
                                 tr,
                                 "crowd",
-                                _legend(
+                                legend(
                                     [
                                         ("c-blue", tr("crowd.level1")),
                                         ("c-green", tr("crowd.level2")),

@@ -1,5 +1,8 @@
 """A few real browser checks: the app in a subprocess on the demo district, headless Chromium.
 
+The demo district is scored for the last days (tests/test_web_support.write_risk_days), so the
+wall's map and risk panel and the /risk page have red, yellow, blue and incomplete compounds.
+
 Locally these skip when Chromium or chromedriver is missing; under CI (``CI=true``) they fail
 instead, because a skipped browser test there would hide a wall screen that does not render.
 Screenshots go to ``test-artifacts/``.
@@ -7,6 +10,7 @@ Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,12 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+import shapely
+from sqlalchemy import case, func, select, update
+from test_web_support import write_risk_days
 
-from dashboard import migrate, versions
+from dashboard import migrate, risk, versions
 from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
-from dashboard.models import Area, AreaLevel, WorkOrder, utcnow
+from dashboard.models import Area, AreaLevel, IndicatorValue, RiskScore, WorkOrder, utcnow
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +54,10 @@ CHROME_ARGS = (
     "--enable-unsafe-swiftshader",
 )
 
-# The map has drawn when MapLibre has loaded and the committees' fills are rendered.
+RISK_DAYS = 10
+CARRY_DAYS = 2
+
+# The map has drawn when MapLibre has loaded and the compounds' fills are rendered.
 MAP_STATE_JS = """
 const gd = document.querySelector('#wall-map .js-plotly-plot');
 const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
@@ -65,6 +74,11 @@ const root = document.documentElement;
 const cut = [...document.querySelectorAll('.wall-header, .panel, .kpi, .freshness')]
   .filter(el => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
   .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
+// The risk panel's rows may shorten a long name with an ellipsis, but never lose a line.
+const rows = [...document.querySelectorAll('.risk-count, .risk-top-row, .risk-sub-row')]
+  .filter(el => el.scrollHeight > el.clientHeight + 1)
+  .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
+cut.push(...rows);
 return {scrollW: root.scrollWidth, clientW: root.clientWidth,
         scrollH: root.scrollHeight, clientH: root.clientHeight,
         innerW: window.innerWidth, innerH: window.innerHeight, cut: cut};
@@ -78,6 +92,11 @@ def _require_browser() -> None:
         if UNDER_CI:
             pytest.fail(reason + " (CI must run the browser tests)")
         pytest.skip(reason)
+
+
+def _risk_day() -> dt.date:
+    """The day the nightly job scored this morning: yesterday in Shanghai."""
+    return (utcnow() + dt.timedelta(hours=8)).date() - dt.timedelta(days=1)
 
 
 def _free_port() -> int:
@@ -95,6 +114,8 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
     migrate.upgrade(url)
     with session_scope(url) as session:
         write_demo(build_demo(), session=session)
+    with session_scope(url) as session:
+        write_risk_days(session, last_day=_risk_day(), days=RISK_DAYS)
     yield url
     get_engine(url).dispose()
 
@@ -107,6 +128,7 @@ def server(demo_url) -> Iterator[str]:
         "DASHBOARD_DATABASE_URL": demo_url,
         "DASHBOARD_REFRESH_INTERVAL_S": "1",
         "DASHBOARD_DEMO": "false",
+        "DASHBOARD_RISK_CARRY_FORWARD_DAYS": str(CARRY_DAYS),
     }
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
@@ -209,7 +231,15 @@ def _db_counts(url: str) -> dict[str, int]:
                 WorkOrder.status.not_in(("closed", "cancelled")), WorkOrder.closed_at.is_(None)
             )
         )
-    return {"committees": committees, "orders": orders}
+        day = s.scalar(select(func.max(RiskScore.date)))
+        bands = dict(
+            s.execute(
+                select(RiskScore.band, func.count()).where(RiskScore.date == day).group_by(
+                    RiskScore.band
+                )
+            ).all()
+        )
+    return {"committees": committees, "orders": orders, **bands}
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
@@ -231,6 +261,22 @@ def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
         what="the tiles",
     )
     assert _tile(browser, "kpi-work-orders") == f"{counts['orders']:,}"
+    # The risk panel: the day's compounds per band, as many as the map paints in each colour.
+    _wait(
+        browser,
+        "return document.querySelector('.risk-count.band-red .risk-count-num')?.textContent"
+        f" === '{counts['red']:,}'",
+        what="the risk panel",
+    )
+    for band, codes in (("yellow", (2, 5)), ("blue", (1, 4))):
+        shown = browser.execute_script(
+            f"return document.querySelector('.risk-count.band-{band} .risk-count-num').textContent"
+        )
+        assert shown == f"{counts[band]:,}"
+        assert sum(1 for z in state["z"] if z in codes) == counts[band]
+    assert sum(1 for z in state["z"] if z in (3, 6)) == counts["red"]
+    assert browser.execute_script("return document.querySelectorAll('.risk-top-row').length") == 6
+    assert browser.execute_script("return document.querySelectorAll('.risk-sub-row').length") == 14
     assert state["zoom"] > 10  # fitted to the district, not the whole world
     assert 121.3 < state["center"][0] < 121.6 and 31.0 < state["center"][1] < 31.3
     layout = browser.execute_script(OVERFLOW_JS)
@@ -253,8 +299,10 @@ def test_browser002_wall_in_english_from_the_url(server, browser):
         f"const s = (() => {{{MAP_STATE_JS}}})(); return s && s.fills > 300;",
         what="the map",
     )
+    _wait(browser, "return document.querySelectorAll('.risk-top-row').length === 6", what="risk")
     body = browser.execute_script("return document.body.innerText")
     assert "Key figures" in body and "核心指标" not in body
+    assert "Highest-scoring compounds" in body and "Bands by subdistrict" in body
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-en-1920x1080.png"))
     assert _severe(browser) == []
@@ -285,8 +333,9 @@ GEOJSON_SAME_JS = (
 
 def test_browser004_new_data_repaints_values_and_keeps_the_view(server, browser, demo_url):
     """The refresh path end to end: a write bumps a version, the next tick notices, the map gets
-    a Patch of its values (its GeoJSON object stays the same one) and keeps the operator's zoom;
-    new boundaries bring a whole figure, and the zoom still stays (uirevision)."""
+    a Patch of its band values only when the scores changed (its GeoJSON object stays the same
+    one) and keeps the operator's zoom; new boundaries bring a whole figure, and the zoom still
+    stays (uirevision)."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 
@@ -303,7 +352,9 @@ def test_browser004_new_data_repaints_values_and_keeps_the_view(server, browser,
     _wait(browser, state_js + f"return s && s.zoom > {before['zoom'] + 0.3};", what="the zoom")
     time.sleep(1)  # the wheel's easing ends
     zoomed = browser.execute_script(MAP_STATE_JS)
+    before_red = _db_counts(demo_url)["red"]
 
+    # New work orders: the key figure changes, the risk map does not.
     with session_scope(demo_url) as s:
         committee = s.scalar(
             select(Area.code)
@@ -321,10 +372,42 @@ def test_browser004_new_data_repaints_values_and_keeps_the_view(server, browser,
         f"return document.querySelector('#kpi-work-orders .num')?.textContent === '{orders}'",
         what="the new count",
     )
-    after = _wait(browser, state_js + "return s && Math.max(...s.z) >= 30 && s;", what="new values")
+    assert browser.execute_script(MAP_STATE_JS)["z"] == zoomed["z"]  # not the map's data
+
+    # New indicator values re-score the day: 30 blue compounds report every indicator at its
+    # worst, so they turn red.
+    day = _risk_day()
+    with session_scope(demo_url) as s:
+        codes = s.scalars(
+            select(RiskScore.compound_code)
+            .where(RiskScore.date == day, RiskScore.band == "blue", RiskScore.complete)
+            .order_by(RiskScore.compound_code)
+            .limit(30)
+        ).all()
+        ratios = [i.key for i in risk.load_model().indicators if i.basis == "ratio"]
+        worst = case((IndicatorValue.indicator.in_(ratios), 1.0), else_=1000.0)
+        s.execute(
+            update(IndicatorValue)
+            .where(IndicatorValue.date == day, IndicatorValue.compound_code.in_(codes))
+            .values(value=worst)
+        )
+        risk.score_day(day, session=s, model=risk.load_model(), carry_days=CARRY_DAYS)
+    red = _db_counts(demo_url)["red"]
+    assert red == before_red + 30
+    after = _wait(
+        browser,
+        state_js + f"return s && s.z.filter(z => z === 3 || z === 6).length === {red} && s;",
+        what="the new bands",
+    )
     assert browser.execute_script(GEOJSON_SAME_JS), "the values refresh resent the geometry"
     assert after["zoom"] == pytest.approx(zoomed["zoom"], abs=0.01)
     assert after["center"] == pytest.approx(zoomed["center"], abs=1e-6)
+    _wait(
+        browser,
+        "return document.querySelector('.risk-count.band-red .risk-count-num')?.textContent"
+        f" === '{red:,}'",
+        what="the risk panel's new count",
+    )
 
     with session_scope(demo_url) as s:
         versions.bump("areas", session=s, at=utcnow())
@@ -333,3 +416,140 @@ def test_browser004_new_data_repaints_values_and_keeps_the_view(server, browser,
     final = _wait(browser, state_js + "return s && s.fills > 300 && s;", what="the map")
     assert final["zoom"] == pytest.approx(zoomed["zoom"], abs=0.01)
     assert _severe(browser) == []
+
+
+RISK_MAP_JS = """
+const gd = document.querySelector('#risk-map .js-plotly-plot');
+const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+if (!sub || !sub.map || !sub.map.loaded()) return null;
+const fills = sub.map.queryRenderedFeatures().filter(f => f.layer.id.endsWith('-fill')).length;
+return fills > 300 ? {fills: fills} : null;
+"""
+
+# Where a point of the map is on the screen, relative to the centre of the map's canvas.
+PROJECT_JS = """
+const gd = document.querySelector('#risk-map .js-plotly-plot');
+const map = gd._fullLayout.map._subplot.map;
+const canvas = map.getCanvas().getBoundingClientRect();
+const p = map.project([arguments[0], arguments[1]]);
+return {dx: p.x - canvas.width / 2, dy: p.y - canvas.height / 2};
+"""
+
+
+def _largest_compound(url: str, day: dt.date) -> tuple[str, str, shapely.Point]:
+    """A scored compound large enough to click on surely: code, name, a point inside it."""
+    with session_scope(url) as s:
+        rows = s.execute(
+            select(Area.code, Area.name, Area.geom)
+            .join(RiskScore, RiskScore.compound_code == Area.code)
+            .where(RiskScore.date == day, Area.geom.is_not(None))
+        ).all()
+    code, name, geom = max(rows, key=lambda r: r.geom.area)
+    return code, name, geom.representative_point()
+
+
+def _set_weight(browser, key: str, percent: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    field = browser.find_element("css selector", f'.weight input[id*=\'"key":"{key}"\']')
+    field.clear()
+    field.send_keys(percent, Keys.TAB)  # the inputs report on blur (debounce)
+
+
+def _text_of(browser, selector: str) -> str:
+    return browser.execute_script(
+        f"const el = document.querySelector({json.dumps(selector)});"
+        "return el ? el.innerText : '';"
+    )
+
+
+def test_browser005_risk_page_explains_a_compound_and_tries_other_weights(
+    server, browser, demo_url
+):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/risk?lang=en")
+    _wait(browser, f"return (() => {{{RISK_MAP_JS}}})();", what="the risk map")
+    day = _risk_day()
+    assert _text_of(browser, "#risk-date") == day.isoformat()
+
+    # Pick a compound by clicking it on the map.
+    code, name, point = _largest_compound(demo_url, day)
+    offset = browser.execute_script(PROJECT_JS, point.x, point.y)
+    canvas = browser.find_element("css selector", "#risk-map canvas")
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, round(offset["dx"]), round(offset["dy"])
+    ).click().perform()
+    _wait(
+        browser,
+        f"return document.querySelector('.summary-name h2')?.textContent === '{name}'",
+        what="the compound's summary",
+    )
+    assert name in _text_of(browser, "#risk-compound")
+    # Its score history (every scored day) and the 13 contributions are drawn.
+    history = _wait(
+        browser,
+        "const gd = document.querySelector('#risk-history .js-plotly-plot');"
+        "return gd && gd.data && gd.data.length && gd.data[gd.data.length - 1].x.length;",
+        what="the history",
+    )
+    assert history == RISK_DAYS
+    bars = browser.execute_script(
+        "return document.querySelector('#risk-contributions .js-plotly-plot').data[1].y.length"
+    )
+    assert bars == 13
+    assert browser.execute_script(
+        "return document.querySelectorAll('#risk-values tbody tr').length"
+    ) == 13
+    assert browser.execute_script(
+        "return document.querySelectorAll('#risk-history .scatterlayer .point').length"
+    ) == RISK_DAYS
+
+    # What if confirmed cases weighed 10 % and hotline reports 14 %?
+    model = risk.load_model()
+    reweighted = model.with_weights({"confirmed": 0.10, "hotline_reports": 0.14})
+    with session_scope(demo_url) as s:
+        inputs = risk.day_inputs(day, session=s, model=model, carry_days=CARRY_DAYS)
+    before = risk.score(inputs.codes, inputs.values, inputs.population, model)
+    after = risk.score(inputs.codes, inputs.values, inputs.population, reweighted)
+    changed = int((before.band != after.band).sum())
+    assert changed > 0
+    _set_weight(browser, "confirmed", "10")
+    _set_weight(browser, "hotline_reports", "14")
+    expected = f"{changed:,} of {len(inputs.codes):,} compounds change band"
+    _wait(
+        browser,
+        f"return document.querySelector('.whatif-head')?.textContent === '{expected}'",
+        what="the what-if result",
+    )
+    assert _text_of(browser, ".weight-sum") == "Total 100 %"
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('.whatif-tables .ops-table')[0]"
+        ".querySelectorAll('tbody tr')].map(r => r.innerText)"
+    )
+    assert sum(int(r.split()[-1].replace(",", "")) for r in rows) == changed
+    # The model in force did not move.
+    assert risk.load_model() == model
+    browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "risk-whatif-1920x1080.png"))
+
+    # A weight over 20 % is refused, naming the indicator.
+    _set_weight(browser, "confirmed", "25")
+    _wait(
+        browser,
+        "return document.querySelector('.whatif-message')?.textContent.includes("
+        "'“Confirmed cases”: 25 % is above the maximum 20 %')",
+        what="the refusal",
+    )
+    assert _text_of(browser, ".whatif-result") == ""
+    assert _text_of(browser, ".weight-sum") == "Total 115 %"
+
+    browser.execute_script("window.scrollTo(0, 0)")
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    _viewport(browser, 1920, height)
+    time.sleep(1)
+    browser.save_screenshot(str(ARTIFACTS / "risk-1920.png"))
+    assert _severe(browser) == []
+    assert _external_requests(browser, server) == []

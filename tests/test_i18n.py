@@ -59,10 +59,29 @@ def test_i18n002_every_key_used_in_layouts_and_callbacks_exists():
 def test_i18n003_dynamic_keys_exist():
     for name in versions.DATASETS:
         assert f"dataset.{name}" in i18n.MESSAGES
-    for topic in ("risk", "crowd", "registers", "station"):
+    for topic in ("crowd", "registers", "station"):
         assert {f"panel.{topic}.title", f"panel.{topic}.body"} <= set(i18n.MESSAGES)
+    assert "panel.risk.title" in i18n.MESSAGES
     for status in ("loaded", "rejected", "running", "ok", "failed", "late", "on_time"):
         assert f"status.{status}" in i18n.MESSAGES
+
+
+def test_i18n003b_every_band_and_basis_of_the_risk_model_has_words():
+    from dashboard import risk
+
+    for band in risk.BANDS:
+        for prefix in ("risk.band", "risk.level", "risk.legend"):
+            assert f"{prefix}.{band}" in i18n.MESSAGES
+    for basis in risk.BASES:
+        assert f"basis.{basis}" in i18n.MESSAGES
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [("天平路街道", "天平路"), ("华泾镇", "华泾镇"), ("街道", "街道"), (None, "")],
+)
+def test_i18n003c_short_subdistrict_names(name, short):
+    assert i18n.short_area_name(name) == short
 
 
 @pytest.mark.parametrize("path", UI_SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")

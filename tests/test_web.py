@@ -12,24 +12,48 @@ from collections.abc import Iterator
 import pytest
 from dash import Patch, no_update
 from dash.development.base_component import Component
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from test_web_support import NOW, P211, import_app, use_as_app_database
+from test_web_support import (
+    NOW,
+    P111,
+    P112,
+    P211,
+    RISK_DAY,
+    import_app,
+    use_as_app_database,
+    write_small_risk,
+)
 
 from callbacks import ops as ops_callbacks
 from callbacks import wall
-from dashboard import figures, freshness, i18n, versions
+from dashboard import figures, freshness, i18n, risk, versions
 from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
-from dashboard.models import WorkOrder
-from layouts.ids import KPI_TILES, Ops, Wall
+from dashboard.models import IndicatorValue
+from layouts.ids import KPI_TILES, Ops, Risk, Wall
 from layouts.ops import ops_layout
+from layouts.risk import WeightField, risk_layout
 from layouts.wall import wall_layout
 
 
 @pytest.fixture
 def app_db(db_url, monkeypatch) -> Iterator[str]:
     yield from use_as_app_database(db_url, monkeypatch)
+
+
+@pytest.fixture
+def risk_db(app_db) -> str:
+    """The small district with its two scored days."""
+    with session_scope(app_db) as session:
+        write_small_risk(session)
+    return app_db
+
+
+# The compounds on the map, in its order, and their colour codes on RISK_DAY: P111 red, P112
+# yellow, P211 blue with an incomplete score.
+COMPOUNDS = [P111, P112, P211]
+DAY_CODES = [3, 2, 4]
 
 
 def _tr(lang):
@@ -52,11 +76,25 @@ def _text(component) -> str:
     return ""
 
 
-def _ids(component) -> list[str]:
+def _components(component) -> list[Component]:
+    """Every component with an ID under ``component``."""
     found = []
     if isinstance(component, Component):
         if getattr(component, "id", None) is not None:
-            found.append(component.id)
+            found.append(component)
+        found += _components(getattr(component, "children", None))
+    elif isinstance(component, list | tuple):
+        for child in component:
+            found += _components(child)
+    return found
+
+
+def _ids(component) -> list[str]:
+    """Every ID under a component; a pattern-matching ID counts by its type."""
+    found = []
+    if isinstance(component, Component):
+        if getattr(component, "id", None) is not None:
+            found.append(component.id["type"] if isinstance(component.id, dict) else component.id)
         found += _ids(getattr(component, "children", None))
     elif isinstance(component, list | tuple):
         for child in component:
@@ -129,31 +167,43 @@ def test_web005_database_down_marks_the_wall_stale_once_then_recovers(app_db, mo
 # --------------------------------------------------------------------------- the panels
 
 
-def test_web006_map_refresh_sends_values_not_geometry(app_db, monkeypatch):
-    store = {**_first_tick(monkeypatch), "changed": ["work_orders"]}
+def _ops(patch: Patch) -> dict[tuple, object]:
+    return {
+        tuple(op["location"]): op["params"]["value"] for op in patch.to_plotly_json()["operations"]
+    }
+
+
+def test_web006_map_refresh_sends_band_values_not_geometry(risk_db, monkeypatch):
+    store = {**_first_tick(monkeypatch), "changed": ["risk"]}
     patch = wall.refresh_map(store, "zh", {"w": 900, "h": 800})
     assert isinstance(patch, Patch)
-    ops = patch.to_plotly_json()["operations"]
-    assert {tuple(op["location"]) for op in ops} == {("data", 0, "z"), ("data", 0, "zmax")}
-    z = next(op["params"]["value"] for op in ops if op["location"][-1] == "z")
-    assert z == [3, 0, 1, 0]  # C11, C12, C21, the virtual committee: the figure's order
+    ops = _ops(patch)
+    # Only each compound's colour code and edge: never geometry, names or scores.
+    assert set(ops) == {("data", 0, "z"), ("data", 0, "marker", "line", "color")}
+    assert ops[("data", 0, "z")] == DAY_CODES  # P111, P112, P211: the figure's order
+    edges = ops[("data", 0, "marker", "line", "color")]
+    assert edges == [figures.COMPOUND_EDGE, figures.COMPOUND_EDGE, figures.INCOMPLETE_EDGE]
     assert "geojson" not in str(patch.to_plotly_json())
 
 
-def test_web007_map_full_figure_at_load_and_when_areas_change(app_db, monkeypatch):
+def test_web007_map_full_figure_at_load_and_when_areas_change(risk_db, monkeypatch):
     store = _first_tick(monkeypatch)
     fig = wall.refresh_map(store, "en", {"w": 900, "h": 800})
     trace = fig["data"][0]
     assert trace["type"] == "choroplethmap"
-    assert list(trace["locations"]) == [
-        "310104001001",
-        "310104001002",
-        "310104002001",
-        "310104002999",
-    ]
-    assert trace["z"] == [3, 0, 1, 0]
-    assert len(trace["geojson"]["features"]) == 3  # the virtual committee has no boundary
+    assert list(trace["locations"]) == COMPOUNDS
+    assert trace["z"] == DAY_CODES
+    assert trace["marker"]["line"]["color"][2] == figures.INCOMPLETE_EDGE
+    assert len(trace["geojson"]["features"]) == 3
     layout = fig["layout"]
+    # Committee, subdistrict and district outlines over the compounds.
+    assert [layer["color"] for layer in layout["map"]["layers"]] == [
+        figures.OUTLINE_COMMITTEE,
+        figures.OUTLINE_SUBDISTRICT,
+        figures.OUTLINE_DISTRICT,
+    ]
+    committees = {f["id"] for f in layout["map"]["layers"][0]["source"]["features"]}
+    assert committees == {"310104001001", "310104001002", "310104002001"}  # not the virtual one
     assert layout["uirevision"]  # zoom and pan survive refreshes
     style = layout["map"]["style"]
     # No tile server, no token, no glyphs or sprites: nothing the browser would fetch.
@@ -165,7 +215,13 @@ def test_web007_map_full_figure_at_load_and_when_areas_change(app_db, monkeypatc
     assert not {"glyphs", "sprite"} & set(style)
     assert "http" not in json.dumps(fig, default=str)
     assert 121.40 < layout["map"]["center"]["lon"] < 121.46
-    assert "Open work orders" in trace["hovertemplate"]
+    assert "Subdistrict" in trace["hovertemplate"]
+    assert trace["customdata"][0] == ["甲小区", "一居委", "甲街道"]
+
+
+def test_web007b_map_without_scores_shows_every_compound_unscored(app_db, monkeypatch):
+    fig = wall.refresh_map(_first_tick(monkeypatch), "zh", None)
+    assert fig["data"][0]["z"] == [0, 0, 0]
 
 
 def test_web023_new_boundaries_keep_the_operators_view(app_db, monkeypatch):
@@ -179,7 +235,7 @@ def test_web023_new_boundaries_keep_the_operators_view(app_db, monkeypatch):
 
 
 def test_web008_map_ignores_datasets_it_does_not_show(app_db, monkeypatch):
-    store = {**_first_tick(monkeypatch), "changed": ["shops", "pings"]}
+    store = {**_first_tick(monkeypatch), "changed": ["shops", "pings", "work_orders"]}
     assert wall.refresh_map(store, "zh", None) is no_update
 
 
@@ -242,10 +298,21 @@ def test_web013_layouts_build_and_declare_every_id_once(lang):
     assert Counter(wall_ids) == Counter(set(Wall))
     ops_ids = _ids(ops_layout(_tr(lang), lang=lang))
     assert Counter(ops_ids) == Counter(set(Ops))
+    weights = [WeightField(f"k{n}", f"indicator {n}", 7.69) for n in range(13)]
+    risk_ids = Counter(_ids(risk_layout(_tr(lang), lang=lang, weights=weights, model_note="")))
+    assert risk_ids == Counter({**{i: 1 for i in Risk}, Risk.WEIGHT: 13})
+
+
+def test_web013b_risk_page_with_an_invalid_model_explains_instead_of_weights():
+    page = risk_layout(
+        _tr("en"), lang="en", weights=[], model_note="", model_error="indicator 'x': weight"
+    )
+    assert Risk.WEIGHT not in _ids(page)
+    assert "indicator 'x': weight" in _text(page)
 
 
 def test_web014_every_id_value_is_unique_across_views():
-    values = [member.value for view in (Wall, Ops) for member in view]
+    values = [member.value for view in (Wall, Ops, Risk) for member in view]
     assert len(values) == len(set(values))
 
 
@@ -256,6 +323,12 @@ def test_web015_pages_take_the_language_from_the_url(app_db):
     assert "核心指标" in _text(app.wall_page())
     assert "核心指标" in _text(app.wall_page(lang="xx"))
     assert "Recent job runs" in _text(app.ops_page(lang="en"))
+    risk_page = app.risk_page(lang="en")
+    assert "What if the weights were different?" in _text(risk_page)
+    assert "Model in force 2020.1" in _text(risk_page)
+    weights = {c.id["key"]: c.value for c in _components(risk_page) if isinstance(c.id, dict)}
+    assert weights["confirmed"] == 20 and weights["suspected"] == 13
+    assert sum(weights.values()) == pytest.approx(100)
 
 
 def _imports(path) -> set[str]:
@@ -329,19 +402,42 @@ def test_web020b_midnight_redraws_everything_without_a_data_change():
 
 
 def test_web021_map_values_line_up_with_locations():
-    z, zmax = figures.map_values(["a", "b", "c"], {"c": 9, "a": 1, "x": 4})
-    assert (z, zmax) == ([1, 0, 9], 9)
-    assert figures.map_values(["a"], {})[1] == figures.MIN_ZMAX
+    bands = {"c": ("red", True), "a": ("blue", False), "x": ("yellow", True)}
+    z, edges = figures.risk_map_values(["a", "b", "c"], bands)
+    assert z == [figures.risk_code("blue", False), 0, figures.risk_code("red")]
+    assert edges == [figures.INCOMPLETE_EDGE, figures.COMPOUND_EDGE, figures.COMPOUND_EDGE]
 
 
-def test_web022_work_order_closing_changes_the_map_values(app_db, monkeypatch):
+@pytest.mark.parametrize(
+    ("band", "complete", "color"),
+    [
+        ("red", True, "#e5484d"),
+        ("yellow", True, "#f5c542"),
+        ("blue", True, "#3b82f6"),
+        ("red", False, figures.BAND_COLORS_INCOMPLETE["red"]),
+        ("blue", False, figures.BAND_COLORS_INCOMPLETE["blue"]),
+        (None, True, figures.NO_SCORE_COLOR),
+    ],
+)
+def test_web021b_each_code_has_its_own_flat_colour(band, complete, color):
+    code = figures.risk_code(band, complete)
+    n = len(figures.RISK_COLORS)
+    # zmin -0.5, zmax n - 0.5: code i sits in the middle of the i-th flat step.
+    position = (code + 0.5) / n
+    steps = figures.RISK_COLORSCALE
+    inside = [
+        c for (lo, c), (hi, _) in zip(steps[::2], steps[1::2], strict=True) if lo < position < hi
+    ]
+    assert inside == [color]
+
+
+def test_web022_rescoring_a_day_changes_the_map_values(risk_db, monkeypatch):
     store = _first_tick(monkeypatch)
-    with session_scope(app_db) as s:
-        # C21's one open order is filed on its compound P211.
-        for order in s.scalars(select(WorkOrder).where(WorkOrder.area_code == P211)):
-            order.status, order.closed_at = "closed", NOW
-        versions.bump("work_orders", session=s, at=NOW)
+    with session_scope(risk_db) as s:
+        # P112's confirmed case turns out a mistake: 41.6 - 20 = 21.6, blue.
+        row = s.get(IndicatorValue, (RISK_DAY, P112, "confirmed"))
+        row.value = 0
+        risk.score_day(RISK_DAY, session=s, model=risk.load_model(), carry_days=2, now=NOW)
     new = wall.check_versions(1, store)
-    ops = wall.refresh_map(new, "zh", None).to_plotly_json()["operations"]
-    z = next(op["params"]["value"] for op in ops if op["location"][-1] == "z")
-    assert z == [3, 0, 0, 0]
+    assert new["changed"] == ["risk"]
+    assert _ops(wall.refresh_map(new, "zh", None))[("data", 0, "z")] == [3, 1, 4]
