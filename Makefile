@@ -33,6 +33,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/wall_render.py
+	$(BIN)/python bench/risk_score.py
+	$(BIN)/python bench/risk_whatif.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
