@@ -96,6 +96,54 @@ class Settings(BaseSettings):
         description="Days a compound's last indicator value is carried forward when a day's "
         "return is missing; older than that the indicator is missing and the score incomplete.",
     )
+    crowd_cell_m: int = Field(
+        default=250,
+        ge=50,
+        le=5000,
+        description="Side in metres of the square cells of the crowd heatmap's grid "
+        "(docs/crowd.md). Changing it changes every cell id: clear crowd_counts afterwards.",
+    )
+    crowd_origin_lon: float = Field(
+        default=121.38,
+        ge=-180,
+        le=180,
+        description="Longitude (WGS84) of the crowd grid's fixed origin, the south-west corner "
+        "of the district's bounding box rounded down (Xuhui: 121.38). Fixed once: cell ids "
+        "depend on it.",
+    )
+    crowd_origin_lat: float = Field(
+        default=31.10,
+        ge=-85,
+        le=85,
+        description="Latitude (WGS84) of the crowd grid's fixed origin (Xuhui: 31.10); also "
+        "the latitude at which metres per degree are taken.",
+    )
+    crowd_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="Length in minutes of one crowd time window; must divide a day (1440) so "
+        "windows start on the same clock times every day.",
+    )
+    crowd_keep_days: int = Field(
+        default=7, ge=1, description="Days of crowd windows (crowd_counts) kept."
+    )
+    crowd_min_count: int = Field(
+        default=10,
+        ge=1,
+        description="k of the small-count rule: a cell with fewer observations behind it "
+        "(pings, or the provider's count of people for pre-aggregated input) is not shown on "
+        "its own, so no individual can be located from the map.",
+    )
+    crowd_thresholds_km2: list[float] = Field(
+        default=[10_000, 30_000, 60_000],
+        description="The three edges, in people per km², between the heatmap's four levels "
+        "blue | green | yellow | red (a density equal to an edge takes the higher level). "
+        "Ascending; see docs/crowd.md for why these values.",
+    )
+    crowd_interval_s: int = Field(
+        default=120, ge=10, description="Seconds between two runs of the aggregate_crowd job."
+    )
     host: str = Field(default="127.0.0.1", description="Address the development server binds.")
     port: int = Field(default=8050, description="Port of the development server.")
     dataset_expected_interval_s: dict[str, int] = Field(
@@ -111,6 +159,7 @@ class Settings(BaseSettings):
             "sites": 86400,
             "station_flows": 3600,
             "station_bookings": 3600,
+            "crowd": 600,
         },
         description="Expected seconds between two updates of each dataset; a dataset older "
         "than twice this is reported late on /ops, the health API and the screen's header.",
@@ -123,6 +172,23 @@ class Settings(BaseSettings):
         if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
             raise ValueError(f"risk_score_time must be HH:MM (e.g. 01:00), not {value!r}")
         return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("crowd_thresholds_km2")
+    @classmethod
+    def _three_ascending(cls, value: list[float]) -> list[float]:
+        if len(value) != 3 or not all(a < b for a, b in zip([0.0, *value], value, strict=False)):
+            raise ValueError(
+                "crowd_thresholds_km2 must be three ascending positive numbers "
+                f"(e.g. [10000, 30000, 60000]), not {value!r}"
+            )
+        return [float(v) for v in value]
+
+    @field_validator("crowd_window_minutes")
+    @classmethod
+    def _divides_a_day(cls, value: int) -> int:
+        if 1440 % value:
+            raise ValueError(f"crowd_window_minutes must divide 1440 (a day), not {value}")
+        return value
 
     @property
     def risk_score_hour_minute(self) -> tuple[int, int]:
