@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from dashboard.config import get_settings
@@ -131,7 +133,8 @@ class RiskModel:
             if not _is_number(value):
                 raise ModelError(f"indicator {key!r}: weight {value!r} is not a number")
         model = RiskModel(
-            version=version or f"{self.version}+custom",
+            # Cut so that "+custom" fits the 40 characters a version may have.
+            version=version or f"{self.version[:33]}+custom",
             indicators=tuple(
                 replace(i, weight=float(weights[i.key])) if i.key in weights else i
                 for i in self.indicators
@@ -517,6 +520,7 @@ def score_day(
     if carry_days is None:
         carry_days = get_settings().risk_carry_forward_days
     now = now or utcnow()
+    _serialise_day(day, session=session)
     inputs = day_inputs(day, session=session, model=model, carry_days=carry_days)
     if len(inputs.codes) == 0:
         raise NoCompounds("no compounds to score: load the compound boundaries first")
@@ -540,20 +544,39 @@ def score_day(
     return scores
 
 
+def _serialise_day(day: dt.date, *, session: Session) -> None:
+    """Let only one scoring of a day run at a time (the nightly run, the catch-up and a by-hand
+    `risk score` can meet). Taken first, before anything is read, and held to the commit.
+
+    PostgreSQL: a transaction-level advisory lock on the day. SQLite: a first write (deleting the
+    day's rows) takes the database's write lock, so a second scorer waits for the first's commit
+    and then reads what it wrote, instead of failing on a stale snapshot.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_DAY_LOCK_BASE + day.toordinal())))
+    else:
+        session.execute(delete(RiskScore).where(RiskScore.date == day))
+
+
+_DAY_LOCK_BASE = 0x52_49_53_4B << 24  # "RISK": keeps these lock keys apart from any other use
+
+
 def _record_model(model: RiskModel, *, session: Session, now: dt.datetime) -> None:
     """Keep the model's definition under its version; refuse a changed model under an old name,
     which would silently rewrite the explanation of every score that version produced."""
     definition = model.to_dict()
+    table = RiskModelVersion.__table__
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    # Two scorers recording a new version at once: the second's insert does nothing.
+    session.execute(
+        ins.values(version=model.version, definition=definition, first_used_at=now)
+        .on_conflict_do_nothing(index_elements=["version"])
+    )
     stored = session.scalar(
         select(RiskModelVersion.definition).where(RiskModelVersion.version == model.version)
     )
-    if stored is None:
-        session.execute(
-            insert(RiskModelVersion).values(
-                version=model.version, definition=definition, first_used_at=now
-            )
-        )
-    elif stored != definition:
+    if stored != definition:
         before = {d.get("key"): d for d in stored.get("indicators", [])}
         changed = [d["key"] for d in definition["indicators"] if before.get(d["key"]) != d]
         changed += [key for key in before if key not in model.keys]

@@ -443,3 +443,47 @@ def test_risk034_nightly_time_is_a_setting_in_local_time(setting, hour, minute):
 def test_risk035_a_bad_nightly_time_is_refused(bad):
     with pytest.raises(ValueError, match="HH:MM"):
         Settings(risk_score_time=bad)
+
+
+def test_risk036_two_scorings_of_one_day_at_once_both_finish(areas, db_url):
+    """The nightly run, the catch-up and a by-hand `risk score` can meet on the same day."""
+    import threading
+
+    full_day(areas, DAY, 1.0)
+    areas.commit()
+    model = MODEL.with_weights({}, version="concurrency-test")  # a version new to the database
+    day = DAY
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run():
+        try:
+            start.wait()
+            with session_scope(db_url) as s:
+                risk.score_day(day, session=s, model=model, carry_days=3)
+        except BaseException as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with session_scope(db_url) as s:
+        rows = s.scalar(select(func.count()).select_from(RiskScore).where(RiskScore.date == day))
+        compounds = s.scalar(
+            select(func.count()).select_from(Area).where(Area.level == AreaLevel.COMPOUND)
+        )
+    assert rows == compounds
+
+
+def test_risk037_the_nightly_run_scores_the_shanghai_day_just_ended(areas, settings):
+    """01:00 in Shanghai is 17:00 UTC the day before: the day scored is the local one."""
+    db_url = settings.database_url
+    at_one = dt.datetime(2026, 11, 20, 17, 0, 30, tzinfo=dt.UTC)  # 2026-11-21 01:00:30 local
+    jobs.score_risk(settings, at_one)
+    with session_scope(db_url) as s:
+        days = set(s.scalars(select(RiskScore.date).distinct()))
+    assert dt.date(2026, 11, 20) in days
+    assert dt.date(2026, 11, 21) not in days and dt.date(2026, 11, 19) not in days

@@ -353,3 +353,11 @@ def test_risk019b_shapes_are_checked():
         risk.sub_scores(np.zeros((2, 12)), np.zeros(2), MODEL)
     with pytest.raises(ValueError, match="codes for"):
         risk.score(["a"], np.zeros((2, K)), np.zeros(2), MODEL)
+
+
+def test_risk019c_what_if_works_for_a_model_with_a_long_version():
+    version = "2020.1-xuhui-operations-centre-v2-ab"  # 36 characters: valid, near the limit
+    long = risk.RiskModel.from_dict({**DEFINITION, "version": version})
+    what_if = long.with_weights({"confirmed": 0.19, "suspected": 0.14})
+    assert what_if.version.endswith("+custom") and len(what_if.version) <= 40
+    assert what_if.version != long.version
