@@ -51,7 +51,7 @@ def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
     tz = ZoneInfo(settings.timezone)
     now = now or utcnow()
     scope = queries.AreaScope.whole_district()
-    with session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url, snapshot=True) as session:
         current = versions.current(session=session)
         runs = queries.last_job_runs(session=session, scope=scope)
     datasets = {
@@ -108,7 +108,7 @@ def areas() -> Response | tuple[Response, int]:
         )
     parent = request.args.get("parent") or None
     settings = get_settings()
-    with session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url, snapshot=True) as session:
         shapes = queries.areas(
             session=session,
             scope=queries.AreaScope.whole_district(),
@@ -177,7 +177,7 @@ def risk_scores() -> Response | tuple[Response, int]:
         except ValueError:
             return _error(400, f"date {raw_date!r} is not a date: give date=YYYY-MM-DD")
     scope = queries.AreaScope.whole_district()
-    with session_scope(get_settings().database_url) as session:
+    with session_scope(get_settings().database_url, snapshot=True) as session:
         if day is None:
             day = queries.latest_risk_date(session=session, scope=scope)
             if day is None:

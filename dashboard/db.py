@@ -54,10 +54,21 @@ def _sessionmaker(url: str | None) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error."""
+def session_scope(url: str | None = None, *, snapshot: bool = False) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on error.
+
+    ``snapshot=True`` is for readers that run several queries for one answer (a panel, an API
+    response): every query sees the same committed state, so a re-scoring committed in between
+    cannot show half of the old day beside half of the new one. PostgreSQL: REPEATABLE READ;
+    SQLite: an explicit BEGIN (its driver would otherwise run each SELECT on its own).
+    """
     session = _sessionmaker(url or get_settings().database_url)()
     try:
+        if snapshot:
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            else:
+                session.connection().exec_driver_sql("BEGIN")
         yield session
         session.commit()
     except BaseException:

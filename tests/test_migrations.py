@@ -52,3 +52,21 @@ def test_mig003_postgis_columns_are_real_geometry(db_url):
     assert rows["areas.geom"] == "MULTIPOLYGON:4326"
     assert rows["stations.geom"] == "POINT:4326"
     assert rows["buildings.geom"] == "POLYGON:4326"
+
+
+def test_db001_a_snapshot_reader_does_not_see_a_commit_made_meanwhile(db_url):
+    """What the API and panels rely on: several queries, one state of the data."""
+    from dashboard.db import session_scope
+    from dashboard.models import DataVersion
+    from dashboard.versions import bump
+
+    with session_scope(db_url) as s:
+        bump("risk", session=s)
+    with session_scope(db_url, snapshot=True) as reader:
+        first = reader.get(DataVersion, "risk").version
+        with session_scope(db_url) as writer:
+            bump("risk", session=writer)
+        reader.expire_all()
+        assert reader.get(DataVersion, "risk").version == first
+    with session_scope(db_url) as s:
+        assert s.get(DataVersion, "risk").version == first + 1
