@@ -53,7 +53,11 @@ class Settings(BaseSettings):
         default=30, description="Seconds between two rounds of simulated upstream files."
     )
     simulator_pings_per_round: int = Field(
-        default=200, description="Location pings the simulator writes per round (a sample)."
+        default=1000,
+        description="Location pings the simulator writes per round: a sample, each ping "
+        "weighted to stand for its share of the people present. 1,000 per 30 s round is "
+        "30,000 per 15-minute window, ~40 people per ping: enough pings per cell for most "
+        "cells to pass the crowd small-count rule.",
     )
     ingest_interval_s: int = Field(
         default=15, description="Seconds between two scans of the inbox."

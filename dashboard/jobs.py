@@ -85,6 +85,16 @@ def _prune_processed_files(settings: Settings, now: dt.datetime) -> int:
     return removed
 
 
+def aggregate_crowd(settings: Settings, now: dt.datetime) -> int:
+    """Fold the pings and provider counts loaded since the last run into the crowd heatmap's
+    windows, and drop windows past crowd_keep_days; cell rows written. One transaction, so
+    the screen never reads a window half replaced."""
+    from dashboard import crowd
+
+    with session_scope(settings.database_url) as session:
+        return crowd.refresh(session=session, settings=settings, now=now)
+
+
 CATCH_UP_DAYS = 14  # how far back a late or corrected indicator file is still scored
 RISK_CATCH_UP_INTERVAL_S = 300
 
@@ -198,6 +208,13 @@ JOBS: dict[str, JobSpec] = {
             _every("simulator_interval_s"),
             "Demo mode: write simulated upstream files into the inbox.",
             enabled=lambda s: s.demo,
+        ),
+        JobSpec(
+            "aggregate_crowd",
+            aggregate_crowd,
+            _every("crowd_interval_s"),
+            "Fold new pings and provider counts into the crowd heatmap's windows "
+            "(every crowd_interval_s).",
         ),
         JobSpec(
             "score_risk",

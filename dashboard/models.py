@@ -178,15 +178,61 @@ class Ping(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
 
+class ProviderCount(Base):
+    """People counted in one of our grid cells at one time by a provider (a carrier's
+    pre-aggregated feed, ingestion kind ``crowd_counts``). Folded into the same windows as the
+    pings: see :mod:`dashboard.crowd`."""
+
+    __tablename__ = "provider_counts"
+
+    ts: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    cell_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+
+
 class CrowdCount(Base):
-    """People counted in one grid cell during one time window."""
+    """People counted in one grid cell during one time window.
+
+    ``count`` is people (Σ ping weights plus the providers' counts), ``observations`` what stands
+    behind it (pings, plus the providers' counts of people): the small-count rule reads it.
+    The level is not stored: it is cut from ``density_km2`` with the thresholds in force.
+    """
 
     __tablename__ = "crowd_counts"
 
-    cell_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Window first: the screen reads all the cells of one window.
     window_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    cell_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[float] = mapped_column(Float)
+    observations: Mapped[int] = mapped_column(Integer)
     density_km2: Mapped[float] = mapped_column(Float)
+
+
+class CrowdWindow(Base):
+    """One aggregated time window: that it was computed (even with no data), when, and its
+    totals, so the time slider lists windows without scanning the cells."""
+
+    __tablename__ = "crowd_windows"
+
+    window_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cells: Mapped[int] = mapped_column(Integer)
+    people: Mapped[float] = mapped_column(Float)
+    observations: Mapped[int] = mapped_column(Integer)
+
+
+class CrowdBatch(Base):
+    """An import batch of pings or provider counts already folded into the crowd windows.
+
+    A set of ids rather than a high-water mark: on PostgreSQL two imports may commit out of
+    their id order, and a mark would skip the one that committed last.
+    """
+
+    __tablename__ = "crowd_batches"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), primary_key=True)
+    aggregated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # --------------------------------------------------------------------------- registers

@@ -11,7 +11,16 @@ import shapely
 from shapely.geometry import shape
 
 from dashboard.config import PROJECT_ROOT, Settings
-from dashboard.crowd import LEVELS, Grid, aggregate, grid_from_settings, level_of, visible
+from dashboard.crowd import (
+    LEVELS,
+    Grid,
+    aggregate,
+    aggregate_counts,
+    combine,
+    grid_from_settings,
+    level_of,
+    visible,
+)
 
 GRID = Grid(121.38, 31.10, 250.0)
 T0 = np.datetime64("2026-11-21T01:00:00", "us")  # 09:00 in Shanghai
@@ -221,3 +230,41 @@ def test_crowd031_a_heavy_ping_is_still_one_observation():
     frame = aggregate(ts, lon, lat, w, grid=GRID)
     assert frame["count"].tolist() == [4500.0]
     assert visible(frame, 10).tolist() == [False]
+
+
+# --------------------------------------------------------------------------- provider counts
+
+
+def test_crowd025_provider_counts_of_the_same_people_give_the_same_frame():
+    rng = np.random.default_rng(4)
+    n = 4_000
+    lon = 121.43 + rng.normal(0, 0.003, n)
+    lat = 31.19 + rng.normal(0, 0.003, n)
+    ts = T0 + rng.integers(0, 900_000_000, n).astype("timedelta64[us]")
+    from_pings = aggregate(ts, lon, lat, grid=GRID)
+    cells = GRID.cell_ids(*GRID.cell_of(lon, lat))
+    per_cell = pd.Series(1, index=cells).groupby(level=0).sum()
+    from_counts = aggregate_counts(
+        np.full(len(per_cell), T0 + np.timedelta64(7, "m")),
+        per_cell.index.to_numpy(),
+        per_cell.to_numpy(),
+        grid=GRID,
+    )
+    pd.testing.assert_frame_equal(from_counts, from_pings)
+
+
+def test_crowd026_snapshots_within_a_window_are_averaged_and_combined_with_pings():
+    counts = aggregate_counts(
+        np.array([T0, T0, T0 + np.timedelta64(5, "m"), T0 + np.timedelta64(15, "m")]),
+        ["3:4", "5:6", "3:4", "3:4"],
+        np.array([100, 31, 200, 7]),
+        grid=GRID,
+    )
+    assert counts["cell_id"].tolist() == ["3:4", "5:6", "3:4"]
+    assert counts["count"].tolist() == [150.0, 15.5, 7.0]
+    assert counts["observations"].tolist() == [150, 15, 7]  # people, rounded down
+    ts, lon, lat, w = _pings({(5, 6): 4}, weight=2.0)
+    both = combine([aggregate(ts, lon, lat, w, grid=GRID), counts], grid=GRID)
+    assert both["cell_id"].tolist() == ["3:4", "5:6", "3:4"]
+    assert both["count"].tolist() == [150.0, 23.5, 7.0]
+    assert both["observations"].tolist() == [150, 19, 7]

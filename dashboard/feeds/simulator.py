@@ -68,6 +68,24 @@ HOTSPOTS = {  # lon, lat, daytime weight: Xujiahui and the South Station forecou
     "south_station": (121.4299, 31.1545, 2.0),
 }
 
+# People present in the district over a day, as a share of its residents (1,113,078 at the 2020
+# census): inbound commuters fill the offices on weekday working hours, shoppers Xujiahui in the
+# evening and at weekends; at night it is the residents (less those away).
+PRESENCE = np.array(
+    [0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 0.98, 1.02, 1.10, 1.15, 1.16, 1.16,
+     1.16, 1.16, 1.16, 1.16, 1.15, 1.12, 1.08, 1.06, 1.04, 1.01, 0.99, 0.98]
+)
+WEEKEND_PRESENCE = 1.03  # at weekends the day's peak, shoppers rather than office workers
+
+
+def people_present(local: dt.datetime, residents: float) -> float:
+    """People in the district at a local time: what a 15-minute window's pings add up to."""
+    share = PRESENCE[local.hour]
+    if local.weekday() >= 5:
+        share = min(share, WEEKEND_PRESENCE) if local.hour >= 7 else share
+    return residents * share
+
+
 def _rng(settings: Settings, *key: object) -> np.random.Generator:
     words = [settings.demo_seed] + [zlib.crc32(str(k).encode()) for k in key]
     return np.random.default_rng(words)
@@ -182,40 +200,50 @@ def _stamp(t: dt.datetime) -> str:
 
 
 def write_pings(settings, world, inbox, *, now, tz) -> list[Path]:
-    """Location pings of the last interval, following the daily rhythm of the district."""
+    """Location pings of the last interval, following the daily rhythm of the district.
+
+    The pings are a sample: each carries a ``weight``, the people it stands for, so that one
+    crowd window's pings add up to the people present (about 1.1 million at night, 1.3 million
+    on a weekday afternoon), whatever the sample size.
+    """
     n = settings.simulator_pings_per_round
     rng = _rng(settings, "pings", _stamp(now))
     local = now.astimezone(tz)
     hour = local.hour + local.minute / 60
     weekday = local.weekday() < 5
-    night = 1.0 if (hour < 6.5 or hour >= 21) else 0.35
-    office = (1.0 if 9 <= hour < 18 else 0.1) * (1.0 if weekday else 0.3)
-    commute = 1.0 if (7 <= hour < 9.5 or 17 <= hour < 19.5) else 0.15
-    daytime = 1.0 if 10 <= hour < 21 else 0.1
+    # Shares of the people present, by where they are: at home, at work, passing through a
+    # station, at Xujiahui's malls or the South Station forecourt. At 10:00 on a weekday about
+    # a third are at work and a tenth at the hotspots; at 03:00 nearly all are at home.
+    night = 1.0 if (hour < 6.5 or hour >= 21) else 0.55
+    office = (0.45 if 9 <= hour < 18 else 0.03) * (1.0 if weekday else 0.25)
+    commute = 0.06 if (7 <= hour < 9.5 or 17 <= hour < 19.5) else 0.01
+    daytime = 0.10 if 10 <= hour < 21 else 0.01
 
-    groups: list[tuple[np.ndarray, np.ndarray, float]] = []  # lon, lat, weight of each point
+    # lon, lat, share of the group's people at each point, and the spread (degrees, ~1 sigma):
+    # a compound's residents stay within ~100 m of its centre, a mall crowd spreads over blocks.
+    groups: list[tuple[np.ndarray, np.ndarray, float, np.ndarray, float]] = []
     pop = world.compounds["population"].fillna(0).to_numpy(float)
     groups.append((world.compounds["lon"].to_numpy(float), world.compounds["lat"].to_numpy(float),
-                   night * 1.0, pop / max(pop.sum(), 1)))
+                   night, pop / max(pop.sum(), 1), 0.0010))
     ent = world.enterprises.dropna(subset=["lon", "lat"])
     if not ent.empty:
-        groups.append((ent["lon"].to_numpy(float), ent["lat"].to_numpy(float), office * 0.8,
-                       np.full(len(ent), 1 / len(ent))))
+        groups.append((ent["lon"].to_numpy(float), ent["lat"].to_numpy(float), office,
+                       np.full(len(ent), 1 / len(ent)), 0.0010))
     st = world.stations
-    groups.append((st["lon"].to_numpy(float), st["lat"].to_numpy(float), commute * 0.6,
-                   np.full(len(st), 1 / len(st))))
+    groups.append((st["lon"].to_numpy(float), st["lat"].to_numpy(float), commute,
+                   np.full(len(st), 1 / len(st)), 0.0008))
     hs = np.array([(lon, lat) for lon, lat, _ in HOTSPOTS.values()])
     hw = np.array([w for *_, w in HOTSPOTS.values()])
-    groups.append((hs[:, 0], hs[:, 1], daytime * 0.5, hw / hw.sum()))
+    groups.append((hs[:, 0], hs[:, 1], daytime, hw / hw.sum(), 0.0025))
 
     totals = np.array([g[2] for g in groups])
     # Draw a few more than needed: the carrier's feed is already cut to the district's outline.
     per_group = rng.multinomial(int(n * 1.25) + 10, totals / totals.sum())
     lons, lats = [], []
-    for (glon, glat, _, p), k in zip(groups, per_group, strict=True):
+    for (glon, glat, _, p, spread), k in zip(groups, per_group, strict=True):
         idx = rng.choice(len(glon), size=k, p=p)
-        lons.append(glon[idx] + rng.normal(0, 0.0012, k))
-        lats.append(glat[idx] + rng.normal(0, 0.0010, k))
+        lons.append(glon[idx] + rng.normal(0, spread * 1.17, k))  # 1.17: a degree of lat is
+        lats.append(glat[idx] + rng.normal(0, spread, k))  # 1.17 times one of lon here
     lon, lat = np.concatenate(lons), np.concatenate(lats)
     if world.outline is not None:
         inside = shapely.contains_xy(world.outline, lon, lat)
@@ -224,11 +252,15 @@ def write_pings(settings, world, inbox, *, now, tz) -> list[Path]:
     lon, lat = lon[keep], lat[keep]
     seconds = rng.uniform(0, settings.simulator_interval_s, len(lon))
     ts = [now - dt.timedelta(seconds=float(s)) for s in seconds]
+    rounds_per_window = settings.crowd_window_minutes * 60 / settings.simulator_interval_s
+    residents = float(world.compounds["population"].fillna(0).sum())
+    weight = people_present(local, residents) / (n * rounds_per_window)
     frame = pd.DataFrame(
         {
             "timestamp": [t.astimezone(dt.UTC).isoformat(timespec="seconds") for t in ts],
             "lon": np.round(lon, 6),
             "lat": np.round(lat, 6),
+            "weight": round(weight, 2),
         }
     )
     return [_write(inbox, "pings", f"pings_{_stamp(now)}", frame, prj=True)]

@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
+from dashboard import crowd
 from dashboard.coords import to_wgs84
 from dashboard.indicators import INDICATOR_KEYS, SHARE_KEYS
 from dashboard.ingest import write
@@ -32,6 +33,7 @@ from dashboard.models import (
     Enterprise,
     IndicatorValue,
     Ping,
+    ProviderCount,
     Shop,
     SiteWorker,
     Station,
@@ -339,6 +341,82 @@ def _pings_write(ctx: Context, rows: Rows) -> None:
     write.append(ctx.session, Ping.__table__, records, kind=ctx.kind.name)
 
 
+# --------------------------------------------------------------------------- provider counts
+
+
+def _crowd_counts_header(ctx: Context) -> None:
+    if "cell_id" not in ctx.header and "lon" not in ctx.header:
+        raise FileRejected(
+            f"{ctx.path.name}: say where each count is: a cell_id column (our grid's ix:iy) or "
+            "lon and lat columns (the cell's centre); see docs/formats.md, section crowd_counts"
+        )
+
+
+def _crowd_counts_rows(ctx: Context, rows: Rows) -> None:
+    """Each row's cell on our grid: its ``cell_id`` (normalised) or the cell holding the
+    centre ``lon``/``lat``; the cell must touch the district when an outline is stored."""
+    grid = crowd.grid_from_settings()
+    n = rows.n
+    given = (
+        rows.values["cell_id"].to_numpy(dtype=object)
+        if "cell_id" in rows.values
+        else np.full(n, None, dtype=object)
+    )
+    cells = np.full(n, None, dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(rows.ok & ~np.equal(given, None)):
+        try:
+            (ix,), (iy,) = crowd.Grid.parse([given[i]])
+        except ValueError:
+            bad[i] = True
+        else:
+            cells[i] = f"{ix}:{iy}"
+    rows.reject(
+        bad,
+        "bad_value",
+        lambda idx: [f"cell_id: {given[i]!r} is not a cell of our grid (ix:iy)" for i in idx],
+    )
+    if "lon" in rows.values:
+        lon = rows.values["lon"].to_numpy(dtype="float64", na_value=np.nan)
+        lat = rows.values["lat"].to_numpy(dtype="float64", na_value=np.nan)
+        from_point = rows.ok & np.equal(cells, None) & np.isfinite(lon) & np.isfinite(lat)
+        if from_point.any():
+            ix, iy = grid.cell_of(lon[from_point], lat[from_point])
+            cells[from_point] = grid.cell_ids(ix, iy)
+    rows.reject(
+        np.equal(cells, None),
+        "missing_value",
+        "neither cell_id nor lon/lat is given: say which cell the count is for",
+    )
+    rows.values["cell_id"] = pd.Series(cells, dtype=object)
+
+    outline = district_outline(ctx)
+    if outline is None:
+        ctx.notes.append("no district outline in the database: cells not checked against it")
+        return
+    inside = set(grid.cells_covering(outline))
+    rows.reject(
+        rows.ok & np.array([c not in inside for c in cells], dtype=bool),
+        "outside_district",
+        lambda idx: [f"cell {cells[i]} does not touch the district outline" for i in idx],
+    )
+
+
+def _crowd_counts_write(ctx: Context, rows: Rows) -> None:
+    idx = np.flatnonzero(rows.ok)
+    stamps = rows.values["timestamp"].iloc[idx].dt.to_pydatetime()
+    cells = rows.values["cell_id"].to_numpy(dtype=object)[idx]
+    counts = python_values(rows.values["count"].iloc[idx], T.INT)
+    records = [
+        {"ts": t, "cell_id": c, "count": k, "batch_id": ctx.batch_id}
+        for t, c, k in zip(stamps, cells, counts, strict=True)
+    ]
+    # Upsert: a corrected file for the same times and cells replaces the counts.
+    write.upsert(
+        ctx.session, ProviderCount.__table__, records, key=("ts", "cell_id"), kind=ctx.kind.name
+    )
+
+
 # --------------------------------------------------------------------------- registers
 
 
@@ -543,6 +621,49 @@ PINGS = Kind(
     coordinates="lonlat",
     check_rows=_pings_rows,
     write=_pings_write,
+)
+
+CROWD_COUNTS = Kind(
+    name="crowd_counts",
+    title="Crowd counts per grid cell (pre-aggregated)",
+    doc="People per cell of our crowd grid at a time, as carriers deliver them. Upserted by "
+    "(timestamp, cell); folded into the heatmap's windows with the pings.",
+    columns=(
+        Column(
+            "timestamp",
+            T.TIMESTAMP,
+            required=True,
+            blank_ok=False,
+            doc="when the people were counted (a snapshot)",
+            example="2026-11-21T09:00:00+08:00",
+        ),
+        Column(
+            "cell_id",
+            T.CODE,
+            max_length=32,
+            doc="cell of our grid, ix:iy (docs/crowd.md)",
+            example="22:37",
+        ),
+        Column("lon", T.LON, doc="longitude of the cell's centre", example="121.4365"),
+        Column("lat", T.LAT, doc="latitude of the cell's centre", example="31.1950"),
+        Column(
+            "count",
+            T.INT,
+            required=True,
+            blank_ok=False,
+            min_value=0,
+            doc="people counted in the cell",
+            example="1830",
+        ),
+    ),
+    key=("timestamp", "cell_id"),
+    table=ProviderCount.__table__,
+    formats=TABLE_FILES,
+    datasets=("pings",),
+    coordinates="lonlat",
+    check_header=_crowd_counts_header,
+    check_rows=_crowd_counts_rows,
+    write=_crowd_counts_write,
 )
 
 ENTERPRISES = Kind(
@@ -886,6 +1007,7 @@ KINDS: Mapping[str, Kind] = {
         AREAS,
         INDICATORS,
         PINGS,
+        CROWD_COUNTS,
         ENTERPRISES,
         SHOPS,
         SITES,  # before the check-ins: a file of each at once loads the sites first

@@ -19,11 +19,20 @@ def upgrade() -> None:
         # Geometry columns are PostGIS columns, so GIS staff can open the tables in QGIS.
         op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     op.create_table('crowd_counts',
-    sa.Column('cell_id', sa.String(length=32), nullable=False),
     sa.Column('window_start', dashboard.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('cell_id', sa.String(length=32), nullable=False),
     sa.Column('count', sa.Float(), nullable=False),
+    sa.Column('observations', sa.Integer(), nullable=False),
     sa.Column('density_km2', sa.Float(), nullable=False),
-    sa.PrimaryKeyConstraint('cell_id', 'window_start', name=op.f('pk_crowd_counts'))
+    sa.PrimaryKeyConstraint('window_start', 'cell_id', name=op.f('pk_crowd_counts'))
+    )
+    op.create_table('crowd_windows',
+    sa.Column('window_start', dashboard.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('computed_at', dashboard.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('cells', sa.Integer(), nullable=False),
+    sa.Column('people', sa.Float(), nullable=False),
+    sa.Column('observations', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('window_start', name=op.f('pk_crowd_windows'))
     )
     op.create_table('data_versions',
     sa.Column('dataset', sa.String(length=40), nullable=False),
@@ -136,6 +145,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_areas_level'), ['level'], unique=False)
         batch_op.create_index(batch_op.f('ix_areas_parent_code'), ['parent_code'], unique=False)
 
+    op.create_table('crowd_batches',
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('aggregated_at', dashboard.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_crowd_batches_batch_id_import_batches')),
+    sa.PrimaryKeyConstraint('batch_id', name=op.f('pk_crowd_batches'))
+    )
     op.create_table('pings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('ts', dashboard.sqltypes.UTCDateTime(), nullable=False),
@@ -149,6 +164,17 @@ def upgrade() -> None:
     with op.batch_alter_table('pings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pings_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pings_ts'), ['ts'], unique=False)
+
+    op.create_table('provider_counts',
+    sa.Column('ts', dashboard.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('cell_id', sa.String(length=32), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_provider_counts_batch_id_import_batches')),
+    sa.PrimaryKeyConstraint('ts', 'cell_id', name=op.f('pk_provider_counts'))
+    )
+    with op.batch_alter_table('provider_counts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_provider_counts_batch_id'), ['batch_id'], unique=False)
 
     op.create_table('quarantined_rows',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -386,11 +412,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_batch_id'))
 
     op.drop_table('quarantined_rows')
+    with op.batch_alter_table('provider_counts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_provider_counts_batch_id'))
+
+    op.drop_table('provider_counts')
     with op.batch_alter_table('pings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pings_ts'))
         batch_op.drop_index(batch_op.f('ix_pings_batch_id'))
 
     op.drop_table('pings')
+    op.drop_table('crowd_batches')
     with op.batch_alter_table('areas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_areas_parent_code'))
         batch_op.drop_index(batch_op.f('ix_areas_level'))
@@ -416,4 +447,5 @@ def downgrade() -> None:
 
     op.drop_table('import_batches')
     op.drop_table('data_versions')
+    op.drop_table('crowd_windows')
     op.drop_table('crowd_counts')
