@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/wall_render.py
 	$(BIN)/python bench/risk_score.py
 	$(BIN)/python bench/risk_whatif.py
+	$(BIN)/python bench/crowd_aggregate.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

@@ -75,7 +75,9 @@ class Settings(BaseSettings):
         default=60, description="Seconds a late job may still start (APScheduler misfire grace)."
     )
     pings_keep_hours: int = Field(
-        default=48, description="Hours of raw location pings kept (aggregates are kept longer)."
+        default=26,
+        description="Hours of raw location pings kept (the browser's slider spans 24 h; the "
+        "aggregated windows are kept crowd_keep_days). Older windows can no longer be recomputed.",
     )
     inbox_keep_days: int = Field(
         default=7,

@@ -231,8 +231,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             "prune_history",
             prune_history,
-            lambda s: CronTrigger(hour=3, minute=30, timezone=s.timezone),
-            "Nightly at 03:30: drop old job runs and raw pings.",
+            # Hourly: at a carrier's volume a day of raw pings is millions of rows.
+            lambda s: CronTrigger(minute=30, timezone=s.timezone),
+            "Hourly at :30: drop old raw pings, job runs and processed inbox files.",
         ),
     )
 }

@@ -21,7 +21,7 @@ NOW = dt.datetime(2026, 11, 21, 2, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def settings(db_url, tmp_path) -> Settings:
-    return Settings(database_url=db_url, var_dir=tmp_path / "var", demo=False)
+    return Settings(database_url=db_url, var_dir=tmp_path / "var", demo=False, pings_keep_hours=48)
 
 
 def _batch(session) -> int:
@@ -107,6 +107,7 @@ def test_jobs003_scheduled_run_needs_the_lock_and_a_free_slot(settings):
         ("ingest_inbox", "2026-11-21T02:00:14.9+00:00", "2026-11-21T02:00:00+00:00"),
         ("ingest_inbox", "2026-11-21T02:00:15+00:00", "2026-11-21T02:00:15+00:00"),
         ("prune_history", "2026-11-20T19:30:05+00:00", "2026-11-20T19:30:00+00:00"),
+        ("prune_history", "2026-11-20T20:30:59+00:00", "2026-11-20T20:30:00+00:00"),
     ],
 )
 def test_jobs004_slot_is_the_fire_time(settings, job_id, at, expected):
