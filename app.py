@@ -4,9 +4,9 @@
 ``python -m dashboard serve`` calls) runs Dash's development server. The database is
 ``get_settings().database_url`` (env ``DASHBOARD_DATABASE_URL``), read when a request needs it.
 
-Pages: ``/`` the wall screen (no login, aggregates only), ``/risk`` community risk for leaders and
-staff, ``/ops`` the operators' page; ``/api/v1/...`` the read-only JSON API
-(:mod:`dashboard.api`). Every page takes ``?lang=en``.
+Pages: ``/`` the wall screen (no login, aggregates only), ``/crowd`` the crowd heatmap over the
+last 24 hours and ``/risk`` community risk for leaders and staff, ``/ops`` the operators' page;
+``/api/v1/...`` the read-only JSON API (:mod:`dashboard.api`). Every page takes ``?lang=en``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dash.development.base_component import Component
 import callbacks  # noqa: F401  (registers every module-level @callback)
 from dashboard import api, i18n, risk
 from dashboard.config import get_settings
+from layouts.crowd import crowd_layout
 from layouts.ops import ops_layout
 from layouts.risk import WeightField, risk_layout
 from layouts.wall import wall_layout
@@ -41,7 +42,25 @@ def wall_page(lang: str | None = None, **_query: str) -> Component:
     settings = get_settings()
     code, tr = _translator(lang)
     return wall_layout(
-        tr, lang=code, timezone=settings.timezone, refresh_ms=settings.refresh_interval_s * 1000
+        tr,
+        lang=code,
+        timezone=settings.timezone,
+        refresh_ms=settings.refresh_interval_s * 1000,
+        crowd_thresholds=settings.crowd_thresholds_km2,
+        crowd_min_count=settings.crowd_min_count,
+    )
+
+
+def crowd_page(lang: str | None = None, **_query: str) -> Component:
+    """``/crowd``: the thresholds and k in the legend are the configuration's, as on the wall."""
+    settings = get_settings()
+    code, tr = _translator(lang)
+    return crowd_layout(
+        tr,
+        lang=code,
+        thresholds=settings.crowd_thresholds_km2,
+        min_count=settings.crowd_min_count,
+        refresh_ms=settings.refresh_interval_s * 1000,
     )
 
 
@@ -91,6 +110,12 @@ def create_app() -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     dash.register_page("wall", path="/", layout=wall_page, title=title)
+    dash.register_page(
+        "crowd",
+        path="/crowd",
+        layout=crowd_page,
+        title=f"{i18n.t('app.crowd_title', settings.language)} · {title}",
+    )
     dash.register_page(
         "risk",
         path="/risk",

@@ -1,7 +1,9 @@
 /* Clientside callbacks: pure UI, no request to the server.
  * wall.clock: the time and date in the district's time zone (Intl.DateTimeFormat with timeZone),
  * and the age of the newest data (Intl.RelativeTimeFormat), once a second.
- * wall.measure, risk.measure: the map's size in pixels, once, so the server can fit the view. */
+ * wall.measure, wall.measureCrowd, risk.measure, crowd.measure: a map's size in pixels, once, so
+ * the server can fit the view.
+ * crowd.toggle, crowd.step: play / pause of the /crowd page's time slider. */
 (function () {
   "use strict";
   var formats = {};
@@ -48,10 +50,29 @@
       measure: function () {
         return size("wall-map");
       },
+      measureCrowd: function () {
+        return size("wall-crowd-map");
+      },
     },
     risk: {
       measure: function () {
         return size("risk-map");
+      },
+    },
+    crowd: {
+      measure: function () {
+        return size("crowd-map");
+      },
+      // The timer runs while playing; the button's class shows "pause" then, "play" otherwise.
+      toggle: function (_clicks, disabled) {
+        var start = disabled !== false; // the timer was stopped: this click plays
+        return [!start, start ? "button crowd-play playing" : "button crowd-play"];
+      },
+      // One window on; after the newest, back to the oldest (24 hours earlier).
+      step: function (_n, value, max) {
+        if (max === null || max === undefined) return window.dash_clientside.no_update;
+        var next = (value === null || value === undefined ? max : value) + 1;
+        return next > max ? 0 : next;
       },
     },
   });

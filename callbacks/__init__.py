@@ -4,4 +4,4 @@ Importing this package registers every ``@callback`` (they are module-level, so 
 plain function a test can call).
 """
 
-from callbacks import ops, risk, wall  # noqa: F401  (imported for their @callback registrations)
+from callbacks import crowd, ops, risk, wall  # noqa: F401  (imported for their @callback registrations)

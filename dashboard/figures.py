@@ -3,11 +3,14 @@
 The district map is a MapLibre ``choroplethmap`` of the housing compounds on a style that holds
 nothing but a background layer: no tile server, no token, no glyphs, no request leaves the
 building. Geometry goes to the browser once, with the full figure; a refresh changes only the
-values (see :func:`risk_map_values`), which the web layer sends as a ``Patch``.
+values (see :func:`risk_map_values`), which the web layer sends as a ``Patch``. The crowd
+heatmap is the same kind of map over the crowd grid's squares (:func:`crowd_map`,
+:func:`crowd_values`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -18,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 import shapely
 
+from dashboard.crowd import LEVELS
 from dashboard.queries import AreaShape
 
 logger = logging.getLogger(__name__)
@@ -424,4 +428,187 @@ def contributions(
     _dark_layout(fig, height=height)
     fig.update_layout(barmode="overlay", bargap=0.25)
     fig.update_xaxes(title={"text": labels.contribution, "font": {"size": 11}}, rangemode="tozero")
+    return fig
+
+
+# --------------------------------------------------------------------------- crowd heatmap
+
+# The four levels, sparse to dense, in the hues of assets/wall.css (.chip-c-*): the legend's
+# chips and the map's cells are the same colours on every screen.
+CROWD_COLORS = {"blue": "#2f7fe0", "green": "#31c48d", "yellow": "#f2c94c", "red": "#eb5757"}
+CROWD_COLORSCALE = _step_colorscale([CROWD_COLORS[level] for level in LEVELS])
+# Cells are filled, not outlined: neighbours of one level merge into one patch of colour, and
+# the outlines of subdistricts and committees above them stay readable.
+CROWD_OPACITY = 0.78
+
+
+def crowd_code(level: str | None) -> int | None:
+    """A cell's value on the heatmap: 0-3 for blue, green, yellow, red; None for a cell not
+    shown (no data, or hidden by the small-count rule). Plotly draws nothing for None."""
+    return LEVELS.index(level) if level in LEVELS else None
+
+
+def crowd_values(cells: Sequence[str], levels: Mapping[str, str]) -> list[int | None]:
+    """Each cell's code in the map's order (``levels``: cell id -> level of the cells that may
+    be shown). All a refresh sends: never the geometry, never a count."""
+    return [crowd_code(levels.get(cell)) for cell in cells]
+
+
+def crowd_texts(cells: Sequence[str], densities: Mapping[str, float]) -> list[str]:
+    """The density shown on hover on /crowd (people per km², rounded to 100), one per cell."""
+    return [
+        f"{round(densities[c], -2):,.0f}" if c in densities else "" for c in cells
+    ]
+
+
+def square_features(cells: Sequence[str], squares: Sequence[shapely.Polygon]) -> dict[str, Any]:
+    """GeoJSON of the grid's squares (id = cell id), corners to 5 decimals (about 1 m)."""
+    features = []
+    for cell, square in zip(cells, squares, strict=True):
+        west, south, east, north = (round(v, 5) for v in square.bounds)
+        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        features.append(
+            {"type": "Feature", "id": cell, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+@dataclass(frozen=True)
+class CrowdMapLabels:
+    density_unit: str  # "people/km²", after the hover's number
+
+
+def crowd_map(
+    cells: Sequence[str],
+    squares: Sequence[shapely.Polygon],
+    committees: Sequence[AreaShape],
+    subdistricts: Sequence[AreaShape],
+    district: Sequence[AreaShape],
+    labels: CrowdMapLabels,
+    *,
+    size_px: tuple[float, float] | None = None,
+    hover: bool = False,
+) -> go.Figure:
+    """The crowd heatmap: the grid's cells over the district (all of them locations, in the
+    given order, none coloured yet: :func:`crowd_values` fills them), under the committee,
+    subdistrict and district outlines.
+
+    A level is a fixed range of density, so zooming from the district to a block changes the
+    cells' size on screen, never their colour. ``hover`` (the /crowd page): the density shows
+    under the mouse (a refresh then also sends :func:`crowd_texts`); the wall has no mouse.
+    """
+    k = min(3.0, max(0.5, (size_px or DEFAULT_MAP_PX)[1] / DEFAULT_MAP_PX[1]))
+    trace: dict[str, Any] = {"hoverinfo": "skip"}
+    if hover:
+        trace = {
+            "text": [""] * len(cells),
+            "hovertemplate": f"%{{text}} {labels.density_unit}<extra></extra>",
+        }
+    fig = go.Figure(
+        go.Choroplethmap(
+            geojson=square_features(cells, squares),
+            locations=list(cells),
+            z=[None] * len(cells),
+            zmin=-0.5,
+            zmax=len(LEVELS) - 0.5,
+            colorscale=CROWD_COLORSCALE,
+            showscale=False,  # the legend beside the map states the thresholds
+            marker={"line": {"width": 0}, "opacity": CROWD_OPACITY},
+            **trace,
+        )
+    )
+    layers = [
+        {
+            "sourcetype": "geojson",
+            "source": feature_collection(committees),
+            "type": "line",
+            "color": OUTLINE_COMMITTEE,
+            "line": {"width": 0.5 * k},
+            "opacity": 0.55,
+        },
+        {
+            "sourcetype": "geojson",
+            "source": feature_collection(subdistricts),
+            "type": "line",
+            "color": OUTLINE_SUBDISTRICT,
+            "line": {"width": 1.2 * k},
+            "opacity": 0.9,
+        },
+        {
+            "sourcetype": "geojson",
+            "source": feature_collection(district),
+            "type": "line",
+            "color": OUTLINE_DISTRICT,
+            "line": {"width": 2 * k},
+        },
+    ]
+    view: dict[str, Any] = {}
+    outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None] or list(squares)
+    if outline:
+        center, zoom = fit_view(tuple(shapely.total_bounds(outline)), size_px)
+        view = {"center": center, "zoom": zoom}
+    fig.update_layout(
+        map={
+            "style": MAP_STYLE,
+            "layers": [layer for layer in layers if layer["source"]["features"]],
+            **view,
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"family": FONT_FAMILY, "color": TEXT, "size": 12 * k},
+        hoverlabel={
+            "bgcolor": "#0b2a4a",
+            "bordercolor": OUTLINE_SUBDISTRICT,
+            "font": {"family": FONT_FAMILY, "size": 14 * k},
+        },
+        uirevision="crowd-map",  # zoom and pan survive every refresh
+    )
+    return fig
+
+
+@dataclass(frozen=True)
+class CrowdHistoryLabels:
+    density: str
+    unit: str
+
+
+def crowd_history(
+    times: Sequence[dt.datetime],
+    densities: Sequence[float | None],
+    levels: Sequence[str | None],
+    thresholds: Sequence[float],
+    labels: CrowdHistoryLabels,
+    *,
+    height: int | None = None,
+) -> go.Figure:
+    """A cell's density per window (local times), on the four levels' bands with the three
+    thresholds dashed; each point in its level's colour. A window not shown on the map (no
+    data, or under the small-count rule) is a gap, not a zero."""
+    fig = go.Figure()
+    shown = [d for d in densities if d is not None]
+    top = max([*shown, thresholds[-1]]) * 1.15
+    edges = [0.0, *thresholds, top]
+    for level, lo, hi in zip(LEVELS, edges[:-1], edges[1:], strict=True):
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=CROWD_COLORS[level], opacity=0.1, line_width=0)
+    for edge in thresholds:
+        fig.add_hline(y=edge, line={"color": MUTED, "width": 1, "dash": "dash"})
+    fig.add_trace(
+        go.Scatter(
+            x=list(times),
+            y=[None if d is None else round(d) for d in densities],
+            mode="lines+markers",
+            connectgaps=False,
+            line={"color": "#dcefff", "width": 2},
+            marker={"color": [CROWD_COLORS.get(lv or "", MUTED) for lv in levels], "size": 6},
+            name=labels.density,
+            hovertemplate=f"%{{x|%H:%M}}<br>{labels.density}: %{{y:,.0f}} {labels.unit}"
+            "<extra></extra>",
+        )
+    )
+    _dark_layout(fig, height=height)
+    fig.update_yaxes(
+        range=[0, top], tickvals=[0, *thresholds], tickformat=",.0f", title={"text": labels.unit}
+    )
+    fig.update_xaxes(tickformat="%H:%M")
     return fig

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import shapely
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import Session, aliased
 
+from dashboard import crowd
+from dashboard.crowd import Grid
 from dashboard.models import (
     Area,
     AreaLevel,
     ConstructionSite,
+    CrowdCount,
     Enterprise,
     ImportBatch,
     IndicatorValue,
@@ -247,6 +253,279 @@ def recent_ping_count(
         return session.scalar(select(func.count()).where(*recent)) or 0
     rows = session.execute(select(Ping.lon, Ping.lat).where(*recent)).all()
     return _count_in_scope([shapely.Point(x, y) for x, y in rows], scope, session=session)
+
+
+# The grid's cells are read per window (about 900 rows for the district at 250 m) and shaped
+# in Python; the rules (the grid, the levels, the small-count suppression) are dashboard.crowd's.
+
+
+def crowd_cells_covering(grid: Grid, *, session: Session, scope: AreaScope) -> list[str]:
+    """The grid's cells over the scope's area, in grid order (south to north, west to east):
+    the heatmap's locations. The whole district is its outline (or its subdistricts' union
+    when the outline is missing); a narrower scope is the union of its areas."""
+    if scope.is_whole_district:
+        outline = session.scalars(
+            select(Area.geom).where(Area.level == AreaLevel.DISTRICT, Area.geom.is_not(None))
+        ).all() or session.scalars(
+            select(Area.geom).where(Area.level == AreaLevel.SUBDISTRICT, Area.geom.is_not(None))
+        ).all()
+        shape = shapely.union_all(outline) if outline else None
+    else:
+        shape = _scope_shape(scope, session=session)
+    if shape is None or shape.is_empty:
+        return []
+    cells = grid.cells_covering(shape)
+    ix, iy = grid.parse(cells)
+    order = np.lexsort((ix, iy))
+    return [cells[i] for i in order]
+
+
+def _crowd_scope(grid: Grid, scope: AreaScope, *, session: Session) -> ColumnElement[bool]:
+    """A WHERE clause keeping the crowd cells in scope (every cell for the whole district)."""
+    if scope.is_whole_district:
+        return true()
+    return CrowdCount.cell_id.in_(crowd_cells_covering(grid, session=session, scope=scope))
+
+
+def latest_crowd_window(
+    *, session: Session, scope: AreaScope, now: dt.datetime, window_minutes: int
+) -> dt.datetime | None:
+    """The newest window that has ended by ``now`` and has cells (the one still running is
+    left out: its pings are still arriving). Windows are the feed's, the same for every scope;
+    the scope chooses the cells (:func:`crowd_window`)."""
+    del scope  # see above
+    return crowd.latest_window(session=session, now=now, window_minutes=window_minutes)
+
+
+def crowd_windows(
+    *, session: Session, scope: AreaScope, since: dt.datetime, until: dt.datetime
+) -> list[dt.datetime]:
+    """The windows with cells starting in ``[since, until]``, oldest first (the time slider)."""
+    del scope  # windows are the feed's, as in latest_crowd_window
+    return crowd.window_starts(session=session, since=since, until=until)
+
+
+def crowd_window(
+    window_start: dt.datetime, *, session: Session, scope: AreaScope, grid: Grid
+) -> pd.DataFrame:
+    """One window's cells in scope (:func:`dashboard.crowd.crowd_frame`: cell_id, count,
+    observations, density_km2, level, visible). Suppressed cells are in the frame, marked
+    ``visible == False``: whoever shows it must drop them (:func:`shown_levels` does)."""
+    frame = crowd.crowd_frame(window_start, session=session)
+    if not scope.is_whole_district:
+        cells = set(crowd_cells_covering(grid, session=session, scope=scope))
+        frame = frame[frame["cell_id"].isin(cells)]
+    return frame.reset_index(drop=True)
+
+
+def shown_levels(frame: pd.DataFrame) -> dict[str, str]:
+    """{cell: level} of the cells that may be shown (the small-count rule applied)."""
+    visible = frame[frame["visible"].astype(bool)]
+    return dict(zip(visible["cell_id"], visible["level"], strict=True))
+
+
+def shown_densities(frame: pd.DataFrame) -> dict[str, float]:
+    """{cell: people per km²} of the cells that may be shown."""
+    visible = frame[frame["visible"].astype(bool)]
+    return dict(zip(visible["cell_id"], visible["density_km2"].astype(float), strict=True))
+
+
+@dataclass(frozen=True)
+class LevelTotal:
+    """People counted in the shown cells of one level, and how many cells."""
+
+    people: float
+    cells: int
+
+
+def crowd_level_totals(frame: pd.DataFrame) -> dict[str, LevelTotal]:
+    """Per level (every level present, zero when none): people and cells, shown cells only."""
+    visible = frame[frame["visible"].astype(bool)]
+    totals = {level: LevelTotal(0.0, 0) for level in crowd.LEVELS}
+    for level, group in visible.groupby("level", sort=False):
+        totals[str(level)] = LevelTotal(float(group["count"].sum()), len(group))
+    return totals
+
+
+@dataclass(frozen=True)
+class CrowdPoint:
+    """One window of a cell's history; ``density_km2`` and ``level`` are None where the cell
+    is not shown (no count, or too few observations)."""
+
+    window_start: dt.datetime
+    density_km2: float | None
+    level: str | None
+
+
+def crowd_cell_history(
+    cell_id: str,
+    *,
+    session: Session,
+    scope: AreaScope,
+    grid: Grid,
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[CrowdPoint]:
+    """The cell's windows in ``[since, until]``, oldest first, with the small-count rule
+    applied window by window (a hidden window gives no number). Empty outside the scope."""
+    if not scope.is_whole_district and cell_id not in crowd_cells_covering(
+        grid, session=session, scope=scope
+    ):
+        return []
+    frame = crowd.cell_history(cell_id, session=session, since=since)
+    frame = frame[frame["window_start"] <= until]
+    return [
+        CrowdPoint(when, float(density), str(level)) if shown else CrowdPoint(when, None, None)
+        for when, density, level, shown in zip(
+            frame["window_start"], frame["density_km2"], frame["level"], frame["visible"],
+            strict=True,
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class NamedPlace:
+    """A place people know a spot by: a station, a housing compound or a committee."""
+
+    kind: str  # metro | railway | compound | committee
+    code: str
+    name: str
+    name_en: str | None
+    lon: float
+    lat: float
+
+    def label(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+def named_places(*, session: Session, scope: AreaScope) -> list[NamedPlace]:
+    """Stations, and the compounds and committees with a label point, in scope."""
+    places = []
+    stations = session.execute(
+        select(Station.code, Station.name, Station.name_en, Station.kind, Station.geom)
+        .where(Station.geom.is_not(None))
+        .order_by(Station.code)
+    ).all()
+    shape = None if scope.is_whole_district else _scope_shape(scope, session=session)
+    for code, name, name_en, kind, geom in stations:
+        if shape is not None and not shapely.contains(shape, geom):
+            continue
+        places.append(NamedPlace(kind, code, name, name_en, float(geom.x), float(geom.y)))
+    areas = session.execute(
+        select(Area.level, Area.code, Area.name, Area.label_lon, Area.label_lat)
+        .where(
+            Area.level.in_([AreaLevel.COMPOUND, AreaLevel.COMMITTEE]),
+            Area.is_virtual.is_(False),
+            Area.label_lon.is_not(None),
+            Area.label_lat.is_not(None),
+            scope.clause(Area.code),
+        )
+        .order_by(Area.code)
+    ).all()
+    places += [
+        NamedPlace(str(level), code, name, None, float(lon), float(lat))
+        for level, code, name, lon, lat in areas
+    ]
+    return places
+
+
+# A station this close to a red area names it, even when a compound's label point is closer:
+# people know a crowd by its station ("Xujiahui"), and crowds gather at stations.
+STATION_NAMES_WITHIN_M = 500.0
+STATION_KINDS = ("metro", "railway")
+
+
+def _metres(lon0: float, lat0: float, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Distances in metres from one point (equirectangular: exact enough within a city)."""
+    k = 6_371_000 * math.pi / 180
+    dx = (lon - lon0) * k * math.cos(math.radians(lat0))
+    dy = (lat - lat0) * k
+    return np.hypot(dx, dy)
+
+
+def nearest_place(
+    lon: float, lat: float, places: Sequence[NamedPlace]
+) -> tuple[NamedPlace, float] | None:
+    """The place that names a spot, and its distance in metres: the nearest station if one is
+    within :data:`STATION_NAMES_WITHIN_M`, else the nearest place of any kind."""
+    if not places:
+        return None
+    distance = _metres(
+        lon, lat, np.array([p.lon for p in places]), np.array([p.lat for p in places])
+    )
+    is_station = np.array([p.kind in STATION_KINDS for p in places])
+    if is_station.any():
+        station = int(np.flatnonzero(is_station)[np.argmin(distance[is_station])])
+        if distance[station] <= STATION_NAMES_WITHIN_M:
+            return places[station], float(distance[station])
+    best = int(np.argmin(distance))
+    return places[best], float(distance[best])
+
+
+@dataclass(frozen=True)
+class RedArea:
+    """Red cells touching one another (sides or corners): one crowd, named by its nearest
+    place. ``lon``/``lat``: its centre, weighted by people."""
+
+    cells: tuple[str, ...]
+    people: float
+    area_km2: float
+    lon: float
+    lat: float
+    place: NamedPlace | None
+    distance_m: float | None
+
+
+def red_areas(
+    frame: pd.DataFrame, grid: Grid, places: Sequence[NamedPlace], *, limit: int = 3
+) -> list[RedArea]:
+    """The largest groups of shown red cells (most cells first, then most people), each named
+    by :func:`nearest_place`. Pure: the frame is one window's (:func:`crowd_window`)."""
+    red = frame[frame["visible"].astype(bool) & (frame["level"] == crowd.LEVELS[-1])]
+    if red.empty:
+        return []
+    cells = red["cell_id"].tolist()
+    people = dict(zip(cells, red["count"].astype(float), strict=True))
+    ix, iy = grid.parse(cells)
+    at = {(int(x), int(y)): c for x, y, c in zip(ix, iy, cells, strict=True)}
+    seen: set[tuple[int, int]] = set()
+    groups: list[list[str]] = []
+    for start in at:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack, group = [start], []
+        while stack:
+            x, y = stack.pop()
+            group.append(at[(x, y)])
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    n = (x + dx, y + dy)
+                    if n in at and n not in seen:
+                        seen.add(n)
+                        stack.append(n)
+        groups.append(sorted(group))
+    groups.sort(key=lambda g: (-len(g), -sum(people[c] for c in g), g[0]))
+    out = []
+    for group in groups[:limit]:
+        lon, lat = grid.centres(group)
+        weight = np.array([people[c] for c in group])
+        total = float(weight.sum())
+        w = weight if total > 0 else np.ones(len(group))
+        centre = float(np.average(lon, weights=w)), float(np.average(lat, weights=w))
+        named = nearest_place(*centre, places)
+        out.append(
+            RedArea(
+                cells=tuple(group),
+                people=total,
+                area_km2=len(group) * grid.cell_area_km2,
+                lon=centre[0],
+                lat=centre[1],
+                place=named[0] if named else None,
+                distance_m=named[1] if named else None,
+            )
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- dispatch

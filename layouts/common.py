@@ -4,7 +4,7 @@ language toggle, the colour legends."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from dash import dcc, html
 from dash.development.base_component import Component
@@ -55,7 +55,7 @@ def language_toggle(tr: Translate, *, lang: str, path: str) -> Component:
 
 
 # The browser pages, in the order their links appear: (path, message key of the link).
-PAGES = (("/", "nav.wall"), ("/risk", "nav.risk"), ("/ops", "nav.ops"))
+PAGES = (("/", "nav.wall"), ("/crowd", "nav.crowd"), ("/risk", "nav.risk"), ("/ops", "nav.ops"))
 
 
 def page_nav(tr: Translate, *, lang: str, path: str) -> Component:
@@ -95,4 +95,30 @@ def risk_legend(tr: Translate, class_name: str = "") -> Component:
             ("none", tr("risk.legend.none")),
         ],
         class_name,
+    )
+
+
+def _people(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def crowd_legend(
+    tr: Translate, thresholds: Sequence[float], class_name: str = "", *, unit: bool = True
+) -> Component:
+    """The crowd heatmap's key: the four levels (dashboard.crowd.LEVELS) with their edges in
+    people per km², from the configuration, so every screen states the same numbers. The
+    chips' colours are in assets/wall.css, the map's the same in dashboard/figures.py."""
+    low, mid, high = (_people(v) for v in thresholds)
+    items = [
+        ("c-blue", tr("crowd.legend.blue").format(hi=low)),
+        ("c-green", tr("crowd.legend.green").format(lo=low, hi=mid)),
+        ("c-yellow", tr("crowd.legend.yellow").format(lo=mid, hi=high)),
+        ("c-red", tr("crowd.legend.red").format(lo=high)),
+    ]
+    key = legend(items, f"crowd-legend {class_name}".strip())
+    if not unit:
+        return key
+    return html.Div(
+        className="crowd-key",
+        children=[key, html.Span(tr("crowd.legend.unit"), className="crowd-unit")],
     )

@@ -37,6 +37,12 @@ class Wall(StrEnum):
     RISK_COUNTS = "wall-risk-counts"  # compounds per band, change since the day before
     RISK_TOP = "wall-risk-top"  # the highest-scoring compounds
     RISK_SUBDISTRICTS = "wall-risk-subdistricts"  # band counts per subdistrict
+    CROWD_MAP = "wall-crowd-map"  # the crowd heatmap
+    CROWD_MAP_SIZE = "wall-crowd-map-size"  # dcc.Store: its size, measured in the browser
+    CROWD_DRAWN = "wall-crowd-drawn"  # dcc.Store: the geometry the heatmap was drawn with
+    CROWD_TIME = "wall-crowd-time"  # the time window shown ("as of 14:15")
+    CROWD_PEOPLE = "wall-crowd-people"  # people in yellow and in red cells
+    CROWD_RED_AREAS = "wall-crowd-red-areas"  # the largest red areas, by the nearest place
 
 
 # The key-figure tiles, in screen order (the layout labels them, the callback fills them).
@@ -86,3 +92,23 @@ class Risk(StrEnum):
     WHATIF_RESET = "risk-whatif-reset"
     WHATIF_MESSAGE = "risk-whatif-message"
     WHATIF_RESULT = "risk-whatif-result"
+
+
+class Crowd(StrEnum):
+    """The crowd heatmap page ``/crowd``: leaders and staff, in a browser. Aggregates only."""
+
+    LANG = "crowd-lang"
+    TICK = "crowd-tick"  # dcc.Interval: the cheap data-version check (new windows)
+    WINDOWS = "crowd-windows"  # dcc.Store: the crowd version and the last 24 hours' windows
+    SLIDER = "crowd-slider"  # the window shown, an index into WINDOWS
+    PLAY = "crowd-play"  # play / pause button
+    PLAYER = "crowd-player"  # dcc.Interval stepping the slider while playing (clientside)
+    WINDOW = "crowd-window"  # the window's date and time
+    MAP = "crowd-map"
+    MAP_SIZE = "crowd-map-size"  # dcc.Store: the map's size, measured in the browser
+    MAP_DRAWN = "crowd-map-drawn"  # dcc.Store: the geometry the map was drawn with
+    PEOPLE = "crowd-people"  # people in yellow and in red cells
+    RED_AREAS = "crowd-red-areas"  # the largest red areas, by the nearest place
+    CELL = "crowd-cell"  # dcc.Store: the cell clicked
+    CELL_TITLE = "crowd-cell-title"  # where the clicked cell is
+    HISTORY = "crowd-history"  # the clicked cell's density over 24 hours

@@ -2,18 +2,19 @@
 
 Header (district, freshness, clock) over three columns: key figures and feed freshness on the
 left, the district's housing compounds in red / yellow / blue in the middle, the community-risk
-panel and the panels of the coming issues on the right. Everything is sized in vh/vw
-(assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
+panel, the crowd heatmap and the panels of the coming issues on the right. Everything is sized
+in vh/vw (assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, legend, risk_legend
+from layouts.common import HTML_LANG, Translate, brand, crowd_legend, risk_legend
 from layouts.ids import KPI_TILES, Wall
 
 logger = logging.getLogger(__name__)
@@ -146,19 +147,61 @@ def risk_panel(tr: Translate) -> Component:
     )
 
 
-def placeholder(tr: Translate, topic: str, legend: Component | None = None) -> Component:
-    """The panel a later issue fills: its title, what will appear, and the colour rule."""
+def crowd_panel(tr: Translate, *, thresholds: Sequence[float], min_count: int) -> Component:
+    """The crowd heatmap, compact: the grid cells in four levels over the subdistricts, and
+    beside it the people in yellow and red cells and where the largest red areas are (filled
+    by callbacks.crowd.refresh_wall_crowd)."""
+    note = f"{tr('crowd.legend.unit')} · {tr('crowd.k_short').format(k=min_count)}"
+    return panel(
+        tr("panel.crowd.title"),
+        html.Div(
+            className="crowd-wall",
+            children=[
+                dcc.Graph(
+                    id=Wall.CROWD_MAP,
+                    className="crowd-wall-map",
+                    figure=_BLANK_FIGURE,
+                    config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
+                ),
+                html.Div(
+                    className="crowd-wall-side",
+                    children=[
+                        html.Div(id=Wall.CROWD_PEOPLE, className="crowd-people"),
+                        html.H3(tr("crowd.red_areas"), className="risk-heading"),
+                        html.Ol(id=Wall.CROWD_RED_AREAS, className="crowd-red-areas"),
+                        crowd_legend(tr, thresholds, "crowd-wall-legend", unit=False),
+                        html.P(note, className="crowd-k-note"),
+                    ],
+                ),
+            ],
+        ),
+        class_name="crowd-panel",
+        aside=html.Span("—", id=Wall.CROWD_TIME, className="panel-date"),
+    )
+
+
+def placeholder(tr: Translate, topic: str) -> Component:
+    """The panel a later issue fills: its title and what will appear."""
     return panel(
         tr(f"panel.{topic}.title"),
         html.P(tr(f"panel.{topic}.body"), className="placeholder-body"),
-        *([legend] if legend is not None else []),
         class_name=f"placeholder placeholder-{topic}",
         aside=html.Span(tr("panel.coming"), className="placeholder-badge"),
     )
 
 
-def wall_layout(tr: Translate, *, lang: str, timezone: str, refresh_ms: int) -> Component:
-    """The whole wall page. ``refresh_ms``: period of the cheap data-version check."""
+def wall_layout(
+    tr: Translate,
+    *,
+    lang: str,
+    timezone: str,
+    refresh_ms: int,
+    crowd_thresholds: Sequence[float],
+    crowd_min_count: int,
+) -> Component:
+    """The whole wall page. ``refresh_ms``: period of the cheap data-version check;
+    ``crowd_thresholds``: the three edges between the heatmap's levels, in people per km²;
+    ``crowd_min_count``: the k below which a cell is not shown."""
     return html.Div(
         id=Wall.ROOT,
         className="wall",
@@ -168,6 +211,8 @@ def wall_layout(tr: Translate, *, lang: str, timezone: str, refresh_ms: int) -> 
             dcc.Store(id=Wall.TZ, data=timezone),
             dcc.Store(id=Wall.VERSIONS),
             dcc.Store(id=Wall.MAP_SIZE),
+            dcc.Store(id=Wall.CROWD_MAP_SIZE),
+            dcc.Store(id=Wall.CROWD_DRAWN),
             dcc.Interval(id=Wall.TICK, interval=refresh_ms),
             dcc.Interval(id=Wall.CLOCK_TICK, interval=1000),
             header(tr),
@@ -183,20 +228,13 @@ def wall_layout(tr: Translate, *, lang: str, timezone: str, refresh_ms: int) -> 
                         className="column column-right",
                         children=[
                             risk_panel(tr),
-                            placeholder(
-                                tr,
-                                "crowd",
-                                legend(
-                                    [
-                                        ("c-blue", tr("crowd.level1")),
-                                        ("c-green", tr("crowd.level2")),
-                                        ("c-yellow", tr("crowd.level3")),
-                                        ("c-red", tr("crowd.level4")),
-                                    ]
-                                ),
+                            crowd_panel(
+                                tr, thresholds=crowd_thresholds, min_count=crowd_min_count
                             ),
-                            placeholder(tr, "registers"),
-                            placeholder(tr, "station"),
+                            html.Div(
+                                className="placeholder-row",
+                                children=[placeholder(tr, "registers"), placeholder(tr, "station")],
+                            ),
                         ],
                     ),
                 ],

@@ -1,7 +1,9 @@
 """A few real browser checks: the app in a subprocess on the demo district, headless Chromium.
 
 The demo district is scored for the last days (tests/test_web_support.write_risk_days), so the
-wall's map and risk panel and the /risk page have red, yellow, blue and incomplete compounds.
+wall's map and risk panel and the /risk page have red, yellow, blue and incomplete compounds; it
+has 24 hours of crowd windows (write_crowd_day) with cells of all four levels and hidden ones,
+for the wall's crowd panel and /crowd.
 
 Locally these skip when Chromium or chromedriver is missing; under CI (``CI=true``) they fail
 instead, because a skipped browser test there would hide a wall screen that does not render.
@@ -26,12 +28,20 @@ from pathlib import Path
 import pytest
 import shapely
 from sqlalchemy import case, func, select, update
-from test_web_support import write_risk_days
+from test_web_support import write_crowd_day, write_crowd_window, write_risk_days
 
-from dashboard import migrate, risk, versions
+from dashboard import crowd, migrate, risk, versions
 from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
-from dashboard.models import Area, AreaLevel, IndicatorValue, RiskScore, WorkOrder, utcnow
+from dashboard.models import (
+    Area,
+    AreaLevel,
+    CrowdCount,
+    IndicatorValue,
+    RiskScore,
+    WorkOrder,
+    utcnow,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -74,8 +84,10 @@ const root = document.documentElement;
 const cut = [...document.querySelectorAll('.wall-header, .panel, .kpi, .freshness')]
   .filter(el => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
   .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
-// The risk panel's rows may shorten a long name with an ellipsis, but never lose a line.
-const rows = [...document.querySelectorAll('.risk-count, .risk-top-row, .risk-sub-row')]
+// The risk and crowd panels' rows may shorten a long name with an ellipsis, but never lose a
+// line.
+const rows = [...document.querySelectorAll(
+  '.risk-count, .risk-top-row, .risk-sub-row, .crowd-count, .crowd-red-row, .crowd-wall-side > *')]
   .filter(el => el.scrollHeight > el.clientHeight + 1)
   .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
 cut.push(...rows);
@@ -83,6 +95,38 @@ return {scrollW: root.scrollWidth, clientW: root.clientWidth,
         scrollH: root.scrollHeight, clientH: root.clientHeight,
         innerW: window.innerWidth, innerH: window.innerHeight, cut: cut};
 """
+
+
+CROWD_STATE_JS = MAP_STATE_JS.replace("#wall-map", "#wall-crowd-map")
+CROWD_PAGE_STATE_JS = MAP_STATE_JS.replace("#wall-map", "#crowd-map")
+
+
+def _crowd_codes(url: str, *, start: dt.datetime | None = None) -> dict:
+    """What the heatmap should show for a window (default: the newest that has ended): each
+    shown cell's code, the people in red cells, the red areas, and the window's local end."""
+    from dashboard import queries
+
+    scope = queries.AreaScope.whole_district()
+    grid = crowd.grid_from_settings()
+    with session_scope(url) as s:
+        start = start or queries.latest_crowd_window(
+            session=s, scope=scope, now=utcnow(), window_minutes=15
+        )
+        frame = queries.crowd_window(start, session=s, scope=scope, grid=grid)
+        places = queries.named_places(session=s, scope=scope)
+    levels = queries.shown_levels(frame)
+    end = start + dt.timedelta(minutes=15) + dt.timedelta(hours=8)  # Shanghai
+    return {
+        "start": start,
+        "codes": {cell: crowd.LEVELS.index(level) for cell, level in levels.items()},
+        "red_people": round(queries.crowd_level_totals(frame)["red"].people),
+        "red_areas": queries.red_areas(frame, grid, places, limit=3),
+        "end": f"{end:%H:%M}",
+    }
+
+
+def _code_counts(z: list) -> dict:
+    return {code: sum(1 for v in z if v == code) for code in (None, 0, 1, 2, 3)}
 
 
 def _require_browser() -> None:
@@ -116,6 +160,8 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
         write_demo(build_demo(), session=session)
     with session_scope(url) as session:
         write_risk_days(session, last_day=_risk_day(), days=RISK_DAYS)
+    with session_scope(url) as session:
+        write_crowd_day(session, now=utcnow())
     yield url
     get_engine(url).dispose()
 
@@ -279,6 +325,23 @@ def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
     assert browser.execute_script("return document.querySelectorAll('.risk-sub-row').length") == 14
     assert state["zoom"] > 10  # fitted to the district, not the whole world
     assert 121.3 < state["center"][0] < 121.6 and 31.0 < state["center"][1] < 31.3
+    # The crowd panel: the newest ended window's cells in their levels, hidden ones not drawn.
+    expected = _crowd_codes(demo_url)
+    heat = _wait(
+        browser,
+        f"const s = (() => {{{CROWD_STATE_JS}}})(); return s && s.fills > 300 && s;",
+        what="the crowd heatmap",
+    )
+    shown = _code_counts(heat["z"])
+    assert {k: v for k, v in shown.items() if k is not None} == {
+        k: v for k, v in _code_counts(list(expected["codes"].values())).items() if k is not None
+    }
+    assert heat["zoom"] > 10
+    assert _text_of(browser, "#wall-crowd-time") == f"截至 {expected['end']}"
+    red = f"{expected['red_people']:,}"
+    assert red in _text_of(browser, ".crowd-count.level-red")
+    rows = browser.execute_script("return document.querySelectorAll('.crowd-red-row').length")
+    assert rows == len(expected["red_areas"]) > 0
     layout = browser.execute_script(OVERFLOW_JS)
     assert (layout["innerW"], layout["innerH"]) == (width, height)
     assert layout["scrollW"] <= layout["clientW"], "horizontal scrollbar"
@@ -551,5 +614,167 @@ def test_browser005_risk_page_explains_a_compound_and_tries_other_weights(
     _viewport(browser, 1920, height)
     time.sleep(1)
     browser.save_screenshot(str(ARTIFACTS / "risk-1920.png"))
+    assert _severe(browser) == []
+    assert _external_requests(browser, server) == []
+
+
+CROWD_GEOJSON_SAME_JS = (
+    "return document.querySelector('#wall-crowd-map .js-plotly-plot').data[0].geojson"
+    " === window.__crowdGeojson"
+)
+
+
+def test_browser006_a_new_crowd_count_repaints_the_heatmap_and_keeps_the_view(
+    server, browser, demo_url
+):
+    """The aggregation job recomputes the newest window: the next tick names "crowd", the wall's
+    heatmap gets a Patch of level codes (its GeoJSON stays the same object) and keeps the
+    operator's zoom; the panel's numbers follow."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/")
+    state_js = f"const s = (() => {{{CROWD_STATE_JS}}})();"
+    before = _wait(browser, state_js + "return s && s.fills > 300 && s;", what="the heatmap")
+    browser.execute_script(
+        "window.__crowdGeojson ="
+        " document.querySelector('#wall-crowd-map .js-plotly-plot').data[0].geojson"
+    )
+    heatmap = browser.find_element("css selector", "#wall-crowd-map")
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(heatmap), 0, -300).perform()
+    _wait(browser, state_js + f"return s && s.zoom > {before['zoom'] + 0.3};", what="the zoom")
+    time.sleep(1)  # the wheel's easing ends
+    zoomed = browser.execute_script(CROWD_STATE_JS)
+
+    # The newest window is recomputed with twice the people in every cell: more of it is red.
+    newest = _crowd_codes(demo_url)
+    with session_scope(demo_url) as s:
+        rows = s.execute(
+            select(CrowdCount.cell_id, CrowdCount.count, CrowdCount.observations).where(
+                CrowdCount.window_start == newest["start"]
+            )
+        ).all()
+        write_crowd_window(
+            s, newest["start"], {c: (2 * n, o) for c, n, o in rows}, at=utcnow()
+        )
+    after = _crowd_codes(demo_url)
+    reds = sum(1 for code in after["codes"].values() if code == 3)
+    assert reds > sum(1 for code in newest["codes"].values() if code == 3)
+    now = _wait(
+        browser,
+        state_js + f"return s && s.z.filter(z => z === 3).length === {reds} && s;",
+        what="the new levels",
+    )
+    assert browser.execute_script(CROWD_GEOJSON_SAME_JS), "the refresh resent the squares"
+    assert now["zoom"] == pytest.approx(zoomed["zoom"], abs=0.01)
+    assert now["center"] == pytest.approx(zoomed["center"], abs=1e-6)
+    _wait(
+        browser,
+        "return document.querySelector('.crowd-count.level-red .crowd-count-num')?.textContent"
+        f" === '{after['red_people']:,}'",
+        what="the red people's new count",
+    )
+    assert _severe(browser) == []
+
+
+def _window_text(start: dt.datetime) -> str:
+    local = start + dt.timedelta(hours=8)
+    return f"{local:%Y-%m-%d %H:%M}–{local + dt.timedelta(minutes=15):%H:%M}"
+
+
+def test_browser007_crowd_page_slider_play_and_a_cells_history(server, browser, demo_url):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/crowd?lang=en")
+    state_js = f"const s = (() => {{{CROWD_PAGE_STATE_JS}}})();"
+    _wait(browser, state_js + "return s && s.fills > 300 && s;", what="the /crowd map")
+    newest = _crowd_codes(demo_url)
+    _wait(
+        browser,
+        f"return document.getElementById('crowd-window').textContent"
+        f" === '{_window_text(newest['start'])}'",
+        what="the newest window",
+    )
+    body = browser.execute_script("return document.body.innerText")
+    assert "Red, dense: ≥ 60,000" in body and "fewer than 10 people" in body
+
+    # Home: the slider goes to the oldest window of the last 24 hours, and the map shows it.
+    since = newest["start"] - dt.timedelta(hours=23, minutes=45)
+    with session_scope(demo_url) as s:
+        oldest = min(crowd.window_starts(session=s, since=since))
+    browser.find_element("css selector", "#crowd-slider [role=slider]").send_keys(Keys.HOME)
+    _wait(
+        browser,
+        f"return document.getElementById('crowd-window').textContent === '{_window_text(oldest)}'",
+        what="the oldest window",
+    )
+    first = _crowd_codes(demo_url, start=oldest)
+    reds = sum(1 for code in first["codes"].values() if code == 3)
+    _wait(
+        browser,
+        state_js + f"return s && s.z.filter(z => z === 3).length === {reds};",
+        what="the oldest window's levels",
+    )
+
+    # Play steps the slider on by itself; pause stops it.
+    browser.find_element("id", "crowd-play").click()
+    _wait(
+        browser,
+        "return document.getElementById('crowd-window').textContent"
+        f" === '{_window_text(oldest + dt.timedelta(minutes=30))}'",
+        what="two steps of the replay",
+    )
+    browser.find_element("id", "crowd-play").click()
+    time.sleep(0.5)  # a step already under way may land
+    paused = _text_of(browser, "#crowd-window")
+    time.sleep(3)
+    assert _text_of(browser, "#crowd-window") == paused
+
+    # A click on a red cell: its density over 24 hours, on the three thresholds.
+    cell = browser.execute_script(
+        "const gd = document.querySelector('#crowd-map .js-plotly-plot');"
+        "return gd.data[0].locations[gd.data[0].z.indexOf(3)];"
+    )
+    lon, lat = crowd.grid_from_settings().centres([cell])
+    offset = browser.execute_script(
+        PROJECT_JS.replace("#risk-map", "#crowd-map"), float(lon[0]), float(lat[0])
+    )
+    canvas = browser.find_element("css selector", "#crowd-map canvas")
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, round(offset["dx"]), round(offset["dy"])
+    ).click().perform()
+    _wait(
+        browser,
+        f"return document.getElementById('crowd-cell-title').innerText.includes('Cell {cell}')",
+        what="the cell's title",
+    )
+    with session_scope(demo_url) as s:
+        windows = s.scalar(
+            select(func.count()).where(
+                CrowdCount.cell_id == cell,
+                CrowdCount.window_start > newest["start"] - dt.timedelta(hours=24),
+                CrowdCount.window_start <= newest["start"],
+            )
+        )
+    points = _wait(
+        browser,
+        "const gd = document.querySelector('#crowd-history .js-plotly-plot');"
+        "return gd && gd.data && gd.data.length && gd.data[gd.data.length - 1].x.length;",
+        what="the history",
+    )
+    assert points == windows
+    dashed = browser.execute_script(
+        "return document.querySelector('#crowd-history .js-plotly-plot').layout.shapes"
+        ".filter(s => s.line && s.line.dash === 'dash').map(s => s.y0)"
+    )
+    assert sorted(dashed) == [10_000, 30_000, 60_000]
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    _viewport(browser, 1920, height)
+    time.sleep(1)
+    browser.save_screenshot(str(ARTIFACTS / "crowd-1920.png"))
     assert _severe(browser) == []
     assert _external_requests(browser, server) == []

@@ -59,9 +59,9 @@ def test_i18n002_every_key_used_in_layouts_and_callbacks_exists():
 def test_i18n003_dynamic_keys_exist():
     for name in versions.DATASETS:
         assert f"dataset.{name}" in i18n.MESSAGES
-    for topic in ("crowd", "registers", "station"):
+    for topic in ("registers", "station"):
         assert {f"panel.{topic}.title", f"panel.{topic}.body"} <= set(i18n.MESSAGES)
-    assert "panel.risk.title" in i18n.MESSAGES
+    assert {"panel.risk.title", "panel.crowd.title"} <= set(i18n.MESSAGES)
     for status in ("loaded", "rejected", "running", "ok", "failed", "late", "on_time"):
         assert f"status.{status}" in i18n.MESSAGES
 
@@ -151,3 +151,14 @@ def test_i18n008_times_are_shown_in_the_district_time_zone():
     utc = dt.datetime(2026, 11, 21, 17, 30, tzinfo=dt.UTC)
     assert i18n.format_local_time(utc, "Asia/Shanghai") == "2026-11-22 01:30:00"
     assert i18n.format_local_time(None, "Asia/Shanghai") == ""
+
+
+def test_i18n009_every_crowd_level_and_place_kind_has_words():
+    from dashboard import crowd
+
+    for level in crowd.LEVELS:
+        assert {f"crowd.level.{level}", f"crowd.legend.{level}"} <= set(i18n.MESSAGES)
+    for level in ("yellow", "red"):
+        assert f"crowd.people.{level}" in i18n.MESSAGES
+    for kind in ("metro", "railway", "compound", "committee"):
+        assert f"crowd.kind.{kind}" in i18n.MESSAGES

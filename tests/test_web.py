@@ -31,7 +31,8 @@ from dashboard import figures, freshness, i18n, risk, versions
 from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
 from dashboard.models import IndicatorValue
-from layouts.ids import KPI_TILES, Ops, Risk, Wall
+from layouts.crowd import crowd_layout
+from layouts.ids import KPI_TILES, Crowd, Ops, Risk, Wall
 from layouts.ops import ops_layout
 from layouts.risk import WeightField, risk_layout
 from layouts.wall import wall_layout
@@ -294,8 +295,19 @@ def test_web012_ops_tables_show_no_raw_personal_data(app_db):
 
 @pytest.mark.parametrize("lang", i18n.LANGS)
 def test_web013_layouts_build_and_declare_every_id_once(lang):
-    wall_ids = _ids(wall_layout(_tr(lang), lang=lang, timezone="Asia/Shanghai", refresh_ms=5000))
-    assert Counter(wall_ids) == Counter(set(Wall))
+    wall = wall_layout(
+        _tr(lang),
+        lang=lang,
+        timezone="Asia/Shanghai",
+        refresh_ms=5000,
+        crowd_thresholds=[10_000, 30_000, 60_000],
+        crowd_min_count=10,
+    )
+    assert Counter(_ids(wall)) == Counter(set(Wall))
+    page = crowd_layout(
+        _tr(lang), lang=lang, thresholds=[10_000, 30_000, 60_000], min_count=10, refresh_ms=5000
+    )
+    assert Counter(_ids(page)) == Counter(set(Crowd))
     ops_ids = _ids(ops_layout(_tr(lang), lang=lang))
     assert Counter(ops_ids) == Counter(set(Ops))
     weights = [WeightField(f"k{n}", f"indicator {n}", 7.69) for n in range(13)]
@@ -312,7 +324,7 @@ def test_web013b_risk_page_with_an_invalid_model_explains_instead_of_weights():
 
 
 def test_web014_every_id_value_is_unique_across_views():
-    values = [member.value for view in (Wall, Ops, Risk) for member in view]
+    values = [member.value for view in (Wall, Ops, Risk, Crowd) for member in view]
     assert len(values) == len(set(values))
 
 

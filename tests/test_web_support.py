@@ -395,3 +395,101 @@ def write_risk_days(
             ]
         session.execute(insert(IndicatorValue), records)
         risk.score_day(day, session=session, model=model, carry_days=2)
+
+
+def write_crowd_window(
+    session: Session,
+    window_start: dt.datetime,
+    cells: dict[str, tuple[float, int]],
+    *,
+    at: dt.datetime | None = None,
+) -> None:
+    """One aggregated crowd window as the ``aggregate_crowd`` job stores it: ``cells`` maps a
+    cell id to (people, observations); the density is people over the cell's area. Replaces
+    the window if it was there, and bumps the "crowd" data version. Does not commit."""
+    from sqlalchemy import delete, insert
+
+    from dashboard import crowd
+    from dashboard.models import CrowdCount, CrowdWindow
+
+    grid = crowd.grid_from_settings()
+    session.execute(delete(CrowdCount).where(CrowdCount.window_start == window_start))
+    session.execute(delete(CrowdWindow).where(CrowdWindow.window_start == window_start))
+    if cells:
+        session.execute(
+            insert(CrowdCount),
+            [
+                {
+                    "window_start": window_start,
+                    "cell_id": cell,
+                    "count": float(people),
+                    "observations": int(observations),
+                    "density_km2": float(people) / grid.cell_area_km2,
+                }
+                for cell, (people, observations) in cells.items()
+            ],
+        )
+    session.add(
+        CrowdWindow(
+            window_start=window_start,
+            computed_at=at or window_start,
+            cells=len(cells),
+            people=float(sum(p for p, _ in cells.values())),
+            observations=int(sum(o for _, o in cells.values())),
+        )
+    )
+    versions.bump("crowd", session=session, at=at or window_start)
+    session.flush()
+
+
+def write_crowd_day(
+    session: Session, *, now: dt.datetime, hours: int = 24, seed: int = 11
+) -> list[dt.datetime]:
+    """Crowd windows over every cell covering the district for the ``hours`` before ``now``
+    (the windows that have ended): a sparse background, some cells under the small-count rule,
+    and crowds around the stations that swell by day and ebb at night; the first three
+    stations (by code) are busy enough to be red at any hour, so every window has all four
+    levels. Returns the window starts, oldest first. Does not commit.
+    """
+    import math
+
+    import numpy as np
+    from sqlalchemy import select
+
+    from dashboard import crowd, queries
+
+    settings = get_settings()
+    grid = crowd.grid_from_settings(settings)
+    minutes = settings.crowd_window_minutes
+    cells = queries.crowd_cells_covering(
+        grid, session=session, scope=queries.AreaScope.whole_district()
+    )
+    lon, lat = grid.centres(cells)
+    stations = session.scalars(
+        select(Station.geom).where(Station.geom.is_not(None)).order_by(Station.code)
+    ).all()
+    rng = np.random.default_rng(seed)
+    background = rng.gamma(2.0, 2_500.0, len(cells))  # people per km²
+    quiet = rng.random(len(cells)) < 0.06  # parks, rivers, rail yards: a handful of people
+    peaks = rng.uniform(15_000, 110_000, len(stations))
+    peaks[:3] = 200_000
+    k_lon = 111_320 * math.cos(math.radians(31.17))
+    heat = np.zeros((len(stations), len(cells)))
+    for i, p in enumerate(stations):
+        d2 = ((lon - p.x) * k_lon) ** 2 + ((lat - p.y) * 110_570) ** 2
+        heat[i] = peaks[i] * np.exp(-d2 / (2 * 320.0**2))
+    last = crowd.window_start_of(now, minutes) - dt.timedelta(minutes=minutes)
+    starts = [last - dt.timedelta(minutes=minutes * n) for n in range(hours * 60 // minutes)][::-1]
+    for start in starts:
+        hour = (start + dt.timedelta(hours=8)).hour + start.minute / 60  # Shanghai
+        day = max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 0.0
+        density = background * (0.6 + 0.4 * day) + heat.sum(axis=0) * (0.35 + 0.65 * day)
+        people = np.round(density * grid.cell_area_km2 * rng.uniform(0.9, 1.1, len(cells)))
+        people[quiet] = rng.integers(0, 10, int(quiet.sum()))
+        write_crowd_window(
+            session,
+            start,
+            {c: (float(n), int(n)) for c, n in zip(cells, people, strict=True) if n > 0},
+            at=start + dt.timedelta(minutes=minutes),
+        )
+    return starts
