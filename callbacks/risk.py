@@ -45,8 +45,10 @@ logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 30
 WHATIF_LIST_LIMIT = 30  # compounds listed by name; the transitions table counts them all
-# The data a day's inputs come from: a new version of any is a new cache entry.
-WHATIF_DATASETS = ("areas", "indicators", "risk")
+# The data a day's inputs come from: a new version of any is a new cache entry. Not "risk":
+# the inputs do not depend on stored scores, and the catch-up re-scores every few minutes while
+# returns arrive, which would empty the cache each time.
+WHATIF_DATASETS = ("areas", "indicators")
 
 
 def _lang(lang: str | None) -> str:

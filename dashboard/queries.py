@@ -764,15 +764,22 @@ def _scored(day: dt.date, scope: AreaScope) -> Any:
     )
 
 
-def risk_dates(*, session: Session, scope: AreaScope) -> list[dt.date]:
-    """The days with stored scores in scope, oldest first."""
+def risk_dates(*, session: Session, scope: AreaScope, limit: int = 400) -> list[dt.date]:
+    """The most recent ``limit`` days with stored scores in scope, oldest first.
+
+    For the whole district, read from the rank-1 rows (one per day, through the (date, rank)
+    index) rather than a DISTINCT over every compound's score of every day; ranks are
+    district-wide, so a narrower scope reads its own compounds' days.
+    """
+    stmt = select(RiskScore.date).where(scope.clause(RiskScore.compound_code))
+    if scope.is_whole_district:
+        stmt = stmt.where(RiskScore.rank == 1)
     stmt = (
-        select(RiskScore.date)
-        .where(scope.clause(RiskScore.compound_code))
-        .distinct()
-        .order_by(RiskScore.date)
+        stmt.distinct()
+        .order_by(RiskScore.date.desc())
+        .limit(limit)
     )
-    return list(session.scalars(stmt))
+    return sorted(session.scalars(stmt))
 
 
 def latest_risk_date(*, session: Session, scope: AreaScope) -> dt.date | None:

@@ -313,6 +313,8 @@ def test_queries019_risk_reads_respect_the_scope(scored):
     assert [c[0] for c in queries.compound_options(session=scored, scope=scope)] == [P211]
     # P211's rank stays the district's: 3rd of 3.
     assert queries.top_compounds(RISK_DAY, session=scored, scope=scope)[0].rank == 3
+    # Its days are listed although no compound in scope ranks first on them.
+    assert queries.risk_dates(session=scored, scope=scope) == [RISK_PREV, RISK_DAY]
 
 
 def test_queries020_nothing_scored_yet(small):
