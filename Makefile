@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/risk_score.py
 	$(BIN)/python bench/risk_whatif.py
 	$(BIN)/python bench/crowd_aggregate.py
+	$(BIN)/python bench/crowd_render.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
