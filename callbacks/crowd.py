@@ -214,27 +214,27 @@ def people_tiles(totals: dict[str, queries.LevelTotal], lang: str) -> list[Compo
     ]
 
 
-def _place(area: queries.RedArea, lang: str) -> list[Any]:
+def _place(area: queries.RedArea, lang: str, *, with_kind: bool) -> list[Any]:
     if area.place is None:
         return [f"{area.lon:.4f}, {area.lat:.4f}"]
-    return [
-        t("crowd.near", lang, place=area.place.label(lang)),
-        html.Span(label("crowd.kind", area.place.kind, lang), className="kind"),
-    ]
+    near = t("crowd.near", lang, place=area.place.label(lang))
+    if not with_kind:
+        return [near]
+    return [near, html.Span(label("crowd.kind", area.place.kind, lang), className="kind")]
 
 
 def red_area_rows(
     areas: list[queries.RedArea], lang: str, *, with_size: bool = True
 ) -> list[Component]:
     """The largest red areas: where (the nearest named place), how many people, and (on
-    /crowd, where there is room) how large."""
+    /crowd, where there is room) what kind of place names it and how large the area is."""
     if not areas:
         return [html.Li(t("crowd.no_red", lang), className="crowd-red-none")]
     rows = []
     for n, area in enumerate(areas, start=1):
         parts = [
             html.Span(str(n), className="rank"),
-            html.Span(_place(area, lang), className="name"),
+            html.Span(_place(area, lang, with_kind=with_size), className="name"),
             html.Span(
                 t("crowd.people_n", lang, n=format_count(area.people)), className="people"
             ),

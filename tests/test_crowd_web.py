@@ -388,10 +388,10 @@ def test_crowdweb024_wall_panel_says_when_how_many_and_where(crowd_db):
     tiles = _text(people)
     assert "黄色网格人数 4,000" in tiles and "红色网格人数 24,000" in tiles
     rows = [_text(row) for row in areas]
-    assert rows == ["1 甲站附近 地铁站 20,000 人", "2 丙小区附近 小区 4,000 人"]
+    assert rows == ["1 甲站附近 20,000 人", "2 丙小区附近 4,000 人"]
     _, _, when, people, areas = crowd_callbacks.refresh_wall_crowd(store, "en", None)
     assert _text(when) == "as of 10:00"
-    assert [_text(row) for row in areas][0] == "1 near 甲站 metro 20,000 people"  # no name_en
+    assert [_text(row) for row in areas][0] == "1 near 甲站 20,000 people"  # no name_en
 
 
 def test_crowdweb025_a_late_feed_is_marked(crowd_db):
@@ -460,7 +460,7 @@ def test_crowdweb032_a_window_on_the_page_patches_codes_and_hover_densities(crow
     trace = figure["data"][0]
     assert "hovertemplate" in trace and len(trace["text"]) == len(_cells())
     assert label == "2026-11-21 09:45–10:00"
-    assert len(areas) == 2 and "0.25 平方公里" in _text(areas[0])
+    assert _text(areas[0]) == "1 甲站附近 地铁站 0.25 平方公里 20,000 人"  # the kind and size too
     assert "5 个网格" in _text(people)
     patch, same, label, *_ = crowd_callbacks.show_window(0, store, size, "zh", drawn)
     assert same is no_update and label == "2026-11-21 09:30–09:45"
@@ -526,6 +526,6 @@ def test_crowdweb035_the_legend_states_the_configured_thresholds_on_every_page(
         "Blue, sparse: < 5,000 Green, moderate: 5,000–20,000 Yellow, busy: 20,000–45,000 "
         "Red, dense: ≥ 45,000"
     ]
-    assert "under 25 people" in _text(app.wall_page(lang="en"))
+    assert "cells under 25 hidden" in _text(app.wall_page(lang="en"))
     assert "fewer than 25 people" in _text(app.crowd_page(lang="en"))
     get_settings.cache_clear()
