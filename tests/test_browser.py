@@ -771,7 +771,24 @@ def test_browser007_crowd_page_slider_play_and_a_cells_history(server, browser, 
         ".filter(s => s.line && s.line.dash === 'dash').map(s => s.y0)"
     )
     assert sorted(dashed) == [10_000, 30_000, 60_000]
+
+    # Down to a block: the squares grow on screen, their levels stay (a level is a density).
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    before = browser.execute_script(CROWD_PAGE_STATE_JS)
+    the_map = browser.find_element("css selector", "#crowd-map")
+    for _ in range(4):
+        ActionChains(browser).scroll_from_origin(
+            ScrollOrigin.from_element(the_map), 0, -500
+        ).perform()
+        time.sleep(0.4)
+    # Four wheel turns: about 2.4 zoom levels, a 250 m cell some 35 px wide at 1080p.
+    block = _wait(
+        browser, state_js + f"return s && s.zoom > {before['zoom'] + 2} && s;", what="a block"
+    )
+    assert block["z"] == before["z"]
     ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "crowd-block-1920x1080.png"))
     height = browser.execute_script("return document.documentElement.scrollHeight")
     _viewport(browser, 1920, height)
     time.sleep(1)
