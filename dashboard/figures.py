@@ -244,35 +244,68 @@ def risk_map(
             **trace,
         )
     )
-    layers = [
+    layers = outline_layers(
+        district, subdistricts, committees, widths=(3 * k, 1.8 * k, 0.7 * k), opacity=(0.95, 0.75)
+    )
+    outline = [
+        a.geom for a in (*district, *subdistricts, *committees, *compounds) if a.geom is not None
+    ]
+    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="district-map")
+    return fig
+
+
+def outline_layers(
+    district: Sequence[AreaShape],
+    subdistricts: Sequence[AreaShape],
+    committees: Sequence[AreaShape],
+    *,
+    widths: tuple[float, float, float],
+    opacity: tuple[float, float],
+) -> list[dict[str, Any]]:
+    """Committee, subdistrict and district outlines as MapLibre line layers, finest first.
+
+    ``widths``: district, subdistrict, committee; ``opacity``: subdistrict, committee.
+    """
+    district_w, subdistrict_w, committee_w = widths
+    subdistrict_o, committee_o = opacity
+    return [
         {
             "sourcetype": "geojson",
             "source": feature_collection(committees),
             "type": "line",
             "color": OUTLINE_COMMITTEE,
-            "line": {"width": 0.7 * k},
-            "opacity": 0.75,
+            "line": {"width": committee_w},
+            "opacity": committee_o,
         },
         {
             "sourcetype": "geojson",
             "source": feature_collection(subdistricts),
             "type": "line",
             "color": OUTLINE_SUBDISTRICT,
-            "line": {"width": 1.8 * k},
-            "opacity": 0.95,
+            "line": {"width": subdistrict_w},
+            "opacity": subdistrict_o,
         },
         {
             "sourcetype": "geojson",
             "source": feature_collection(district),
             "type": "line",
             "color": OUTLINE_DISTRICT,
-            "line": {"width": 3 * k},
+            "line": {"width": district_w},
         },
     ]
+
+
+def _map_layout(
+    fig: go.Figure,
+    layers: list[dict[str, Any]],
+    outline: list[shapely.Geometry],
+    *,
+    size_px: tuple[float, float] | None,
+    k: float,
+    uirevision: str,
+) -> None:
+    """The offline map style, the view fitted to ``outline``, and the wall's fonts."""
     view: dict[str, Any] = {}
-    outline = [
-        a.geom for a in (*district, *subdistricts, *committees, *compounds) if a.geom is not None
-    ]
     if outline:
         center, zoom = fit_view(tuple(shapely.total_bounds(outline)), size_px)
         view = {"center": center, "zoom": zoom}
@@ -293,9 +326,8 @@ def risk_map(
             "font": {"family": FONT_FAMILY, "size": 14 * k},
         },
         # Zoom and pan survive every data refresh (the figure keeps this revision).
-        uirevision="district-map",
+        uirevision=uirevision,
     )
-    return fig
 
 
 # --------------------------------------------------------------------------- risk charts
@@ -517,53 +549,11 @@ def crowd_map(
             **trace,
         )
     )
-    layers = [
-        {
-            "sourcetype": "geojson",
-            "source": feature_collection(committees),
-            "type": "line",
-            "color": OUTLINE_COMMITTEE,
-            "line": {"width": 0.5 * k},
-            "opacity": 0.55,
-        },
-        {
-            "sourcetype": "geojson",
-            "source": feature_collection(subdistricts),
-            "type": "line",
-            "color": OUTLINE_SUBDISTRICT,
-            "line": {"width": 1.2 * k},
-            "opacity": 0.9,
-        },
-        {
-            "sourcetype": "geojson",
-            "source": feature_collection(district),
-            "type": "line",
-            "color": OUTLINE_DISTRICT,
-            "line": {"width": 2 * k},
-        },
-    ]
-    view: dict[str, Any] = {}
-    outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None] or list(squares)
-    if outline:
-        center, zoom = fit_view(tuple(shapely.total_bounds(outline)), size_px)
-        view = {"center": center, "zoom": zoom}
-    fig.update_layout(
-        map={
-            "style": MAP_STYLE,
-            "layers": [layer for layer in layers if layer["source"]["features"]],
-            **view,
-        },
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT_FAMILY, "color": TEXT, "size": 12 * k},
-        hoverlabel={
-            "bgcolor": "#0b2a4a",
-            "bordercolor": OUTLINE_SUBDISTRICT,
-            "font": {"family": FONT_FAMILY, "size": 14 * k},
-        },
-        uirevision="crowd-map",  # zoom and pan survive every refresh
+    layers = outline_layers(
+        district, subdistricts, committees, widths=(2 * k, 1.2 * k, 0.5 * k), opacity=(0.9, 0.55)
     )
+    outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None] or list(squares)
+    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="crowd-map")
     return fig
 
 
