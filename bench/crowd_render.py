@@ -37,7 +37,6 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _serve import serve_app  # noqa: E402 - after the path is set
+
 sys.path.insert(0, str(ROOT / "bench"))
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -178,15 +180,6 @@ return sub.map.queryRenderedFeatures().length > 0;
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# --------------------------------------------------------------------------- the data
-
-
 def make_pings(n: int, seed: int):
     """ts, lon, lat, weight of one window's pings, starting at GENERATED_AT."""
     import crowd_aggregate  # bench/crowd_aggregate.py: the same district-shaped pings
@@ -265,37 +258,16 @@ def build(folder: Path, pings: int) -> tuple[str, dt.datetime, list]:
 
 
 def start_server(url: str, folder: Path) -> tuple[subprocess.Popen, str]:
-    (folder / "bench_crowd_app.py").write_text(NAIVE_APP, encoding="utf-8")
     (folder / "points.txt").write_text(str(len(np.load(folder / "lat.npy"))))
     os.environ["BENCH_FOLDER"] = str(folder)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DASHBOARD_DATABASE_URL": url,
-        "DASHBOARD_DEMO": "false",
-        "DASHBOARD_REFRESH_INTERVAL_S": "1",
-        "BENCH_FOLDER": str(folder),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(folder)]),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "bench_crowd_app:server",
-            "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "8",
-            "--timeout", "300", "--log-level", "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+    return serve_app(
+        url,
+        folder,
+        module="bench_crowd_app",
+        source=NAIVE_APP,
+        env={"DASHBOARD_REFRESH_INTERVAL_S": "1", "BENCH_FOLDER": str(folder)},
+        timeout_s=90,
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/health", timeout=2).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("the app did not start")
 
 
 def post(base: str, body: dict) -> bytes:

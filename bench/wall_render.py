@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _serve import serve_app  # noqa: E402 - after the path is set
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -80,12 +81,6 @@ const done = arguments[arguments.length - 1];
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def build_database(folder: Path) -> str:
     from dashboard import migrate
     from dashboard.db import get_engine, session_scope
@@ -100,42 +95,7 @@ def build_database(folder: Path) -> str:
 
 
 def start_server(url: str, folder: Path) -> tuple[subprocess.Popen, str]:
-    (folder / "bench_app.py").write_text(NAIVE_APP, encoding="utf-8")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DASHBOARD_DATABASE_URL": url,
-        "DASHBOARD_DEMO": "false",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(folder)]),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "bench_app:server",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "1",
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/health", timeout=2).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the app did not start")
+    return serve_app(url, folder, module="bench_app", source=NAIVE_APP)
 
 
 def post(base: str, body: dict) -> tuple[float, int, bytes]:
