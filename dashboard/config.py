@@ -150,6 +150,18 @@ class Settings(BaseSettings):
     crowd_interval_s: int = Field(
         default=120, ge=10, description="Seconds between two runs of the aggregate_crowd job."
     )
+    key_regions: list[str] = Field(
+        default=["湖北"],
+        description="Home provinces (or regions, as the site feeds spell them) whose arrivals "
+        "are flagged at construction sites and must show a 14-day isolation certificate. A "
+        "JSON list, e.g. '[\"湖北\", \"浙江温州\"]'.",
+    )
+    key_region_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days after arrival during which a key-region arrival counts on a site's "
+        "panel (the isolation period).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the development server binds.")
     port: int = Field(default=8050, description="Port of the development server.")
     dataset_expected_interval_s: dict[str, int] = Field(
@@ -166,6 +178,12 @@ class Settings(BaseSettings):
             "station_flows": 3600,
             "station_bookings": 3600,
             "crowd": 600,
+            # The overview feeds arrive once a day (disinfection is ticked off through it).
+            "epidemic": 86400,
+            "home_observation": 86400,
+            "disinfection": 86400,
+            "masks": 86400,
+            "returnees": 86400,
         },
         description="Expected seconds between two updates of each dataset; a dataset older "
         "than twice this is reported late on /ops, the health API and the screen's header.",

@@ -253,9 +253,11 @@ class Enterprise(Base):
     capacity_pct: Mapped[float | None] = mapped_column(Float)
     pending_approvals: Mapped[int | None] = mapped_column(Integer)
     checkins_today: Mapped[int | None] = mapped_column(Integer)
-    labour_gap: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    labour_gap: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # trade -> people short
     geom = mapped_column(Geometry("POINT"), nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When ``state`` last changed (not every update does): "reopened today", laggards' age.
+    state_changed_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
@@ -268,9 +270,13 @@ class Shop(Base):
     subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
     # Unknown until reported: a blank cell is never "closed" or "no staff".
     is_open: Mapped[bool | None] = mapped_column(Boolean)
+    # The district-local day ``is_open`` was reported for: a report of yesterday is not today's.
+    open_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Closed down for good (licence cancelled): terminal, a later "open" is refused.
+    closed_down: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_registered: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("POINT"), nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
@@ -281,10 +287,17 @@ class ConstructionSite(Base):
     name: Mapped[str] = mapped_column(String(200))
     contractor: Mapped[str | None] = mapped_column(String(200))
     subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    # Reopening (复工), the same state machine as enterprises: see dashboard.states.
+    state: Mapped[str] = mapped_column(String(20), default="not_registered")
+    state_changed_at: Mapped[dt.datetime | None]
+    planned_reopen_date: Mapped[dt.date | None] = mapped_column(Date)
+    # Recounted from site_workers on every check-in file (never read from a feed):
     headcount: Mapped[int] = mapped_column(Integer, default=0)
     new_arrivals_today: Mapped[int] = mapped_column(Integer, default=0)
+    key_region_arrivals: Mapped[int] = mapped_column(Integer, default=0)  # last 14 days
+    unchecked_arrivals: Mapped[int] = mapped_column(Integer, default=0)  # of those, unchecked
     geom = mapped_column(Geometry("POINT"), nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
@@ -301,6 +314,92 @@ class SiteWorker(Base):
     arrived_on: Mapped[dt.date] = mapped_column(Date)
     from_key_region: Mapped[bool] = mapped_column(Boolean, default=False)
     certificate_checked: Mapped[bool | None] = mapped_column(Boolean)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class RegisterCount(Base):
+    """One figure of a register on one district-local day (``metric`` e.g. ``state:reopened``,
+    ``open``, ``returned_headcount``), rewritten through the day by the ``snapshot_registers``
+    job: the last write of a day is that day's close, which "change since yesterday" reads."""
+
+    __tablename__ = "register_counts"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    register: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subdistrict_code: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" = district
+    metric: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- overview feeds
+
+
+class EpidemicCount(Base):
+    """The epidemic situation as published: new and current cases per day and level."""
+
+    __tablename__ = "epidemic_counts"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)  # country | city | district
+    new_cases: Mapped[int] = mapped_column(Integer)
+    current_cases: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+    __table_args__ = (
+        CheckConstraint("level IN ('country', 'city', 'district')", name="level"),
+    )
+
+
+class HomeObservation(Base):
+    """People under home observation in one residential committee on one day (a count: the
+    people themselves stay with the health department)."""
+
+    __tablename__ = "home_observations"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    committee_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class DisinfectionTask(Base):
+    """A key place due for disinfection on a day, and when it was done (null: not yet)."""
+
+    __tablename__ = "disinfection_tasks"
+
+    place_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    due_on: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
+    place_name: Mapped[str] = mapped_column(String(200))
+    place_kind: Mapped[str | None] = mapped_column(String(40))
+    subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    done_at: Mapped[dt.datetime | None]
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class MaskSupply(Base):
+    """Masks reserved and delivered per subdistrict and day."""
+
+    __tablename__ = "mask_supplies"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    subdistrict_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
+    reserved: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class OfficeReturnees(Base):
+    """Returning white-collar workers counted in one office building on one day."""
+
+    __tablename__ = "office_returnees"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    building_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    building_name: Mapped[str] = mapped_column(String(200))
+    subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    returnees: Mapped[int] = mapped_column(Integer)
+    geom = mapped_column(Geometry("POINT"), nullable=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 

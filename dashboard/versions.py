@@ -28,6 +28,12 @@ DATASETS = (
     "station_bookings",
     "forecasts",
     "work_orders",
+    # The overview feeds (issue 5): one dataset each, so each has its own freshness.
+    "epidemic",
+    "home_observation",
+    "disinfection",
+    "masks",
+    "returnees",
 )
 
 
