@@ -54,7 +54,9 @@ def reopening_allowed(old: str | None, new: str) -> bool:
     return new in REOPENING.get(old, frozenset())
 
 
-def shop_allowed(closed_down_before: bool, *, is_open: bool | None, closed_down: bool | None) -> bool:
+def shop_allowed(
+    closed_down_before: bool, *, is_open: bool | None, closed_down: bool | None
+) -> bool:
     """May a shop report (``is_open``, ``closed_down``; None: not given) follow its stored state?
     A shop that closed down stays closed down: it may not report open, nor be un-closed."""
     if not closed_down_before:
