@@ -5,7 +5,9 @@
 ``get_settings().database_url`` (env ``DASHBOARD_DATABASE_URL``), read when a request needs it.
 
 Pages: ``/`` the wall screen (no login, aggregates only), ``/crowd`` the crowd heatmap over the
-last 24 hours and ``/risk`` community risk for leaders and staff, ``/ops`` the operators' page;
+last 24 hours and ``/risk`` community risk for leaders and staff, ``/registers`` the
+enterprises, shops, sites and disinfection registers as tables (with CSV/Excel export),
+``/ops`` the operators' page;
 ``/api/v1/...`` the read-only JSON API (:mod:`dashboard.api`). Every page takes ``?lang=en``.
 """
 
@@ -20,10 +22,12 @@ from dash import Dash, html
 from dash.development.base_component import Component
 
 import callbacks  # noqa: F401  (registers every module-level @callback)
-from dashboard import api, i18n, risk
+import callbacks.registers  # noqa: F401  (the /registers page's callbacks)
+from dashboard import api, i18n, register_tables, risk
 from dashboard.config import get_settings
 from layouts.crowd import crowd_layout
 from layouts.ops import ops_layout
+from layouts.registers import registers_layout
 from layouts.risk import WeightField, risk_layout
 from layouts.wall import wall_layout
 
@@ -91,6 +95,22 @@ def risk_page(lang: str | None = None, compound: str | None = None, **_query: st
     return risk_layout(tr, lang=code, weights=weights, model_note=note, compound=compound)
 
 
+def registers_page(
+    lang: str | None = None, register: str | None = None, **_query: str
+) -> Component:
+    """``/registers[?register=shops]``: enterprises, shops, sites and disinfection as tables."""
+    settings = get_settings()
+    code, tr = _translator(lang)
+    names = tuple(register_tables.REGISTERS)
+    return registers_layout(
+        tr,
+        lang=code,
+        refresh_ms=settings.refresh_interval_s * 1000,
+        registers=names,
+        register=register if register in names else names[0],
+    )
+
+
 def shell() -> Component:
     """``app.layout``: only the page container (each page carries its own stores and timers)."""
     return html.Div(className="shell", children=[dash.page_container])
@@ -127,6 +147,12 @@ def create_app() -> Dash:
         path="/ops",
         layout=ops_page,
         title=f"{i18n.t('app.ops_title', settings.language)} · {title}",
+    )
+    dash.register_page(
+        "registers",
+        path="/registers",
+        layout=registers_page,
+        title=f"{i18n.t('app.registers_title', settings.language)} · {title}",
     )
     app.layout = shell
     app.server.register_blueprint(api.blueprint)

@@ -43,6 +43,27 @@ class Wall(StrEnum):
     CROWD_TIME = "wall-crowd-time"  # the time window shown ("as of 14:15")
     CROWD_PEOPLE = "wall-crowd-people"  # people in yellow and in red cells
     CROWD_RED_AREAS = "wall-crowd-red-areas"  # the largest red areas, by the nearest place
+    # The registers panel (enterprises, shops, sites) and its map of their points by state.
+    REG_ENTERPRISES = "wall-reg-enterprises"
+    REG_ENTERPRISES_TIME = "wall-reg-enterprises-time"  # "as of 14:05" of each block
+    REG_SHOPS = "wall-reg-shops"
+    REG_SHOPS_TIME = "wall-reg-shops-time"
+    REG_SITES = "wall-reg-sites"
+    REG_SITES_TIME = "wall-reg-sites-time"
+    REG_MAP = "wall-reg-map"
+    REG_MAP_SIZE = "wall-reg-map-size"  # dcc.Store: its size, measured in the browser
+    REG_DRAWN = "wall-reg-drawn"  # dcc.Store: the points' positions the map was drawn with
+    # The overview tiles (left column): each its content and the day or time it is as of.
+    OV_EPIDEMIC = "wall-ov-epidemic"
+    OV_EPIDEMIC_TIME = "wall-ov-epidemic-time"
+    OV_HOME = "wall-ov-home"
+    OV_HOME_TIME = "wall-ov-home-time"
+    OV_DISINFECTION = "wall-ov-disinfection"
+    OV_DISINFECTION_TIME = "wall-ov-disinfection-time"
+    OV_MASKS = "wall-ov-masks"
+    OV_MASKS_TIME = "wall-ov-masks-time"
+    OV_RETURNEES = "wall-ov-returnees"
+    OV_RETURNEES_TIME = "wall-ov-returnees-time"
 
 
 # The key-figure tiles, in screen order (the layout labels them, the callback fills them).
@@ -112,3 +133,25 @@ class Crowd(StrEnum):
     CELL = "crowd-cell"  # dcc.Store: the cell clicked
     CELL_TITLE = "crowd-cell-title"  # where the clicked cell is
     HISTORY = "crowd-history"  # the clicked cell's density over 24 hours
+
+
+class Registers(StrEnum):
+    """The registers page ``/registers``: enterprises, shops, sites and disinfection as tables.
+    Register fields and aggregates only: never a worker's name or ID number."""
+
+    LANG = "reg-lang"
+    TICK = "reg-tick"  # dcc.Interval: the cheap data-version check
+    SYNC = "reg-sync"  # dcc.Store: what the grid holds (register, filters, version, sync mark)
+    CHANGES = "reg-changes"  # dcc.Store: rows changed since the last sync, each with `match`
+    APPLIED = "reg-applied"  # dcc.Store: what the browser applied (and how long it took)
+    REGISTER = "reg-register"  # dcc.Tabs: which register
+    SUBDISTRICT = "reg-subdistrict"  # dcc.Dropdown
+    STATE = "reg-state"  # dcc.Dropdown
+    SEARCH = "reg-search"  # dcc.Input: the grid's quick filter, in the browser only
+    GRID = "reg-grid"  # dash_ag_grid.AgGrid
+    FRESH = "reg-fresh"  # "as of 14:05"
+    COUNT = "reg-count"  # rows and laggards
+    EXPORT_CSV = "reg-export-csv"
+    EXPORT_XLSX = "reg-export-xlsx"
+    EXPORT_REQUEST = "reg-export-request"  # dcc.Store: format and the ids shown, from the grid
+    DOWNLOAD = "reg-download"  # dcc.Download
