@@ -8,7 +8,10 @@ is not one row per file row (indicators are stored long; pings are appended).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,10 +19,11 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from dashboard import crowd
+from dashboard import crowd, states
+from dashboard.config import get_settings
 from dashboard.coords import to_wgs84
 from dashboard.indicators import INDICATOR_KEYS, SHARE_KEYS
 from dashboard.ingest import write
@@ -30,8 +34,13 @@ from dashboard.models import (
     Area,
     AreaLevel,
     ConstructionSite,
+    DisinfectionTask,
     Enterprise,
+    EpidemicCount,
+    HomeObservation,
     IndicatorValue,
+    MaskSupply,
+    OfficeReturnees,
     Ping,
     ProviderCount,
     Shop,
@@ -47,7 +56,7 @@ T = ColumnType
 TABLE_FILES = frozenset({CSV, XLSX})
 IN_CHUNK = 1_000  # values per IN (...) list: well under SQLite's bound-parameter limit
 
-ENTERPRISE_STATES = ("not_registered", "registered", "approved", "reopened", "suspended")
+ENTERPRISE_STATES = states.REOPENING_STATES
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -66,6 +75,41 @@ def existing(
         chunk = wanted[start : start + IN_CHUNK]
         found.update(ctx.session.scalars(select(column).where(column.in_(chunk), *where)))
     return found
+
+
+def existing_keys(
+    ctx: Context, key: Iterable[str], values: Iterable[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
+    """Which of the key tuples ``values`` are stored in the kind's table (a one-column key
+    through :func:`existing`; a composite one with a row-value IN, bound, in chunks)."""
+    names = tuple(key)
+    table = ctx.kind.table
+    if len(names) == 1:
+        return {(v,) for v in existing(ctx, table.c[names[0]], (v[0] for v in values))}
+    wanted = sorted({v for v in values if None not in v})
+    columns = [table.c[k] for k in names]
+    found: set[tuple[Any, ...]] = set()
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        query = select(*columns).where(tuple_(*columns).in_(chunk))
+        found.update(tuple(r) for r in ctx.session.execute(query))
+    return found
+
+
+def stored_values(
+    ctx: Context,
+    key: InstrumentedAttribute[Any],
+    values: Iterable[Any],
+    *wanted: InstrumentedAttribute[Any],
+) -> dict[Any, tuple[Any, ...]]:
+    """key -> the ``wanted`` columns of the stored records among ``values`` (in chunks)."""
+    keys = sorted({v for v in values if v is not None})
+    out: dict[Any, tuple[Any, ...]] = {}
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        for k, *rest in ctx.session.execute(select(key, *wanted).where(key.in_(chunk))):
+            out[k] = tuple(rest)
+    return out
 
 
 def reject_unknown(
@@ -428,10 +472,179 @@ def _subdistrict_check(ctx: Context, rows: Rows) -> None:
     reject_unknown(ctx, rows, "subdistrict_code", known, "unknown_area", "subdistrict")
 
 
+def _committee_check(ctx: Context, rows: Rows) -> None:
+    codes = rows.values["committee_code"].to_numpy(dtype=object)
+    known = existing(ctx, Area.code, codes, Area.level == AreaLevel.COMMITTEE)
+    reject_unknown(ctx, rows, "committee_code", known, "unknown_area", "committee")
+
+
+def _reopening_rows(ctx: Context, rows: Rows) -> None:
+    """The reopening state machine (dashboard.states) against the stored state: a refused
+    change is set aside; a change stamps ``state_changed_at`` (a repeated state does not, nor
+    does a record seen for the first time: when it reached its state is not known)."""
+    if "state" not in rows.values:
+        return
+    table = ctx.kind.table
+    (key,) = ctx.kind.key
+    keys = rows.values[key].to_numpy(dtype=object)
+    new = rows.values["state"].to_numpy(dtype=object)
+    given = rows.ok & ~np.equal(new, None)
+    stored = stored_values(ctx, table.c[key], keys[given], table.c.state)  # type: ignore[arg-type]
+    old = np.array([stored[k][0] if k in stored else None for k in keys], dtype=object)
+    refused = np.array(
+        [g and not states.reopening_allowed(o, n) for g, o, n in zip(given, old, new, strict=True)],
+        dtype=bool,
+    )
+    rows.reject(
+        refused,
+        "impossible_transition",
+        lambda idx: [f"{key} {keys[i]!r}: {states.refused_reason(old[i], new[i])}" for i in idx],
+    )
+    changed = rows.ok & given & ~np.equal(old, None) & (old != new)
+    stamps = np.full(rows.n, None, dtype=object)
+    stamps[changed] = ctx.now
+    rows.values["state_changed_at"] = pd.Series(stamps, dtype=object)
+
+
+_GAP_PAIR = re.compile(r"(?P<trade>[^:;]+):(?P<count>[+-]?\d{1,9})")
+NO_GAP = frozenset({"无", "0"})
+GAP_FORM = "trade:count pairs separated by ';' (电工:3;焊工:2), or 无 / 0 for no gap"
+
+
+def parse_labour_gap(text: str) -> dict[str, int]:
+    """``电工:3;焊工:2`` (full-width ：； too) -> {"电工": 3, "焊工": 2}; 无 or 0 -> {}.
+    A trade with 0 is left out (no gap). Raises ValueError saying what is wrong."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if text in NO_GAP:
+        return {}
+    gap: dict[str, int] = {}
+    pieces = [p.strip() for p in text.split(";") if p.strip()]
+    if not pieces:
+        raise ValueError("no trade:count pair")
+    for piece in pieces:
+        match = _GAP_PAIR.fullmatch(piece.replace(" ", ""))
+        if match is None:
+            raise ValueError(f"{piece!r} is not trade:count")
+        trade, count = match["trade"], int(match["count"])
+        if count < 0:
+            raise ValueError(f"{trade}: {count} is below 0")
+        if trade in gap:
+            raise ValueError(f"{trade} is given twice")
+        if count:
+            gap[trade] = count
+    return gap
+
+
+def _labour_gap_rows(ctx: Context, rows: Rows) -> None:
+    if "labour_gap" not in rows.values:
+        return
+    text = rows.values["labour_gap"].to_numpy(dtype=object)
+    gaps = np.full(rows.n, None, dtype=object)
+    problems = np.full(rows.n, None, dtype=object)
+    for i in np.flatnonzero(rows.ok & ~np.equal(text, None)):
+        try:
+            gaps[i] = parse_labour_gap(text[i])
+        except ValueError as exc:
+            problems[i] = str(exc)
+    rows.reject(
+        ~np.equal(problems, None),
+        "bad_value",
+        lambda idx: [f"labour_gap: {text[i]!r}: {problems[i]}; expected {GAP_FORM}" for i in idx],
+    )
+    rows.values["labour_gap"] = pd.Series(gaps, dtype=object)
+
+
+def _enterprises_rows(ctx: Context, rows: Rows) -> None:
+    _subdistrict_check(ctx, rows)
+    _labour_gap_rows(ctx, rows)
+    _reopening_rows(ctx, rows)
+
+
+def _sites_rows(ctx: Context, rows: Rows) -> None:
+    _subdistrict_check(ctx, rows)
+    _reopening_rows(ctx, rows)
+
+
+def _column_or_none(rows: Rows, name: str) -> np.ndarray:
+    if name in rows.values:
+        return rows.values[name].to_numpy(dtype=object)
+    return np.full(rows.n, None, dtype=object)
+
+
+def _shops_rows(ctx: Context, rows: Rows) -> None:
+    """Closing down is final (dashboard.states.shop_allowed); an is_open report is for a day
+    (``date``, default today in the district) stored as ``open_on``, and a report for an
+    earlier day than the stored one is stale: it must not overwrite the newer one."""
+    _subdistrict_check(ctx, rows)
+    keys = rows.values["licence_id"].to_numpy(dtype=object)
+    is_open = _column_or_none(rows, "is_open")
+    closed = _column_or_none(rows, "closed_down")
+    rows.reject(
+        np.equal(is_open, True) & np.equal(closed, True),
+        "impossible_transition",
+        "closed_down and is_open are both true: a shop closing down cannot report open",
+    )
+    stored = stored_values(
+        ctx,
+        Shop.licence_id,
+        keys[rows.ok],
+        Shop.closed_down,
+        Shop.open_on,
+    )
+    was_closed = np.array([bool(stored.get(k, (False,))[0]) for k in keys], dtype=bool)
+    refused = np.array(
+        [
+            not states.shop_allowed(w, is_open=o, closed_down=c)
+            for w, o, c in zip(was_closed, is_open, closed, strict=True)
+        ],
+        dtype=bool,
+    )
+    rows.reject(
+        refused,
+        "impossible_transition",
+        lambda idx: [
+            f"licence_id {keys[i]!r} is closed down (final): it cannot "
+            + ("report open" if is_open[i] is True else "be un-closed")
+            for i in idx
+        ],
+    )
+
+    today = ctx.now.astimezone(ctx.tz).date()
+    given_day = _column_or_none(rows, "date")
+    day = np.array(
+        [None if o is None else (d or today) for o, d in zip(is_open, given_day, strict=True)],
+        dtype=object,
+    )
+    newer = np.array([stored.get(k, (None, None))[1] for k in keys], dtype=object)
+    stale = np.array(
+        [d is not None and n is not None and d < n for d, n in zip(day, newer, strict=True)],
+        dtype=bool,
+    )
+    rows.reject(
+        stale,
+        "stale_report",
+        lambda idx: [
+            f"is_open for {day[i]} is older than the stored report for {newer[i]}: not applied"
+            for i in idx
+        ],
+    )
+    rows.values["open_on"] = pd.Series(day, dtype=object)
+
+
 def _site_checkins_rows(ctx: Context, rows: Rows) -> None:
+    """Known sites only; the key-region flag is the feed's OR the home province's (config
+    ``key_regions``; a blank flag of a province not listed leaves the stored flag alone)."""
     sites = rows.values["site_id"].to_numpy(dtype=object)
     known = existing(ctx, ConstructionSite.site_id, sites)
     reject_unknown(ctx, rows, "site_id", known, "unknown_site", "construction site")
+    regions = tuple(r for r in get_settings().key_regions if r)
+    provinces = rows.values["home_province"].to_numpy(dtype=object)
+    feed = _column_or_none(rows, "from_key_region")
+    flag = np.full(rows.n, None, dtype=object)
+    for i, (province, given) in enumerate(zip(provinces, feed, strict=True)):
+        listed = bool(regions) and province is not None and province.startswith(regions)
+        flag[i] = True if (listed or given is True) else given
+    rows.values["from_key_region"] = pd.Series(flag, dtype=object)
 
 
 def _site_checkins_write(ctx: Context, rows: Rows) -> None:
@@ -448,28 +661,38 @@ def _site_checkins_write(ctx: Context, rows: Rows) -> None:
 
 
 def recount_sites(ctx: Context, site_ids: list[str]) -> None:
-    """headcount and new_arrivals_today of each site from its workers; "today" is the
-    district's calendar day at ``ctx.now``."""
+    """Each site's counts from its workers: headcount, new_arrivals_today, and
+    key_region_arrivals (from a key region, arrived within the last ``key_region_days`` days,
+    today included) with unchecked_arrivals (of those, certificate not checked). "Today" is
+    the district's calendar day at ``ctx.now``."""
     today = ctx.now.astimezone(ctx.tz).date()
+    since = today - dt.timedelta(days=get_settings().key_region_days - 1)
     workers = SiteWorker.__table__
-    headcount = (
-        select(func.count())
-        .select_from(workers)
-        .where(workers.c.site_id == ConstructionSite.site_id)
-        .scalar_subquery()
+    at_site = workers.c.site_id == ConstructionSite.site_id
+
+    def counted(*where: ColumnElement[bool]) -> Any:
+        return select(func.count()).select_from(workers).where(at_site, *where).scalar_subquery()
+
+    recent_key = and_(
+        workers.c.from_key_region.is_(True),
+        workers.c.arrived_on >= since,
+        workers.c.arrived_on <= today,
     )
-    arrivals = (
-        select(func.count())
-        .select_from(workers)
-        .where(workers.c.site_id == ConstructionSite.site_id, workers.c.arrived_on == today)
-        .scalar_subquery()
+    unchecked = or_(
+        workers.c.certificate_checked.is_(None), workers.c.certificate_checked.is_(False)
     )
     for start in range(0, len(site_ids), IN_CHUNK):
         chunk = site_ids[start : start + IN_CHUNK]
         ctx.session.execute(
             update(ConstructionSite)
             .where(ConstructionSite.site_id.in_(chunk))
-            .values(headcount=headcount, new_arrivals_today=arrivals, updated_at=ctx.now)
+            .values(
+                headcount=counted(),
+                new_arrivals_today=counted(workers.c.arrived_on == today),
+                key_region_arrivals=counted(recent_key),
+                unchecked_arrivals=counted(recent_key, unchecked),
+                updated_at=ctx.now,
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -722,6 +945,13 @@ ENTERPRISES = Kind(
             doc="employee health check-ins today",
             example="80",
         ),
+        Column(
+            "labour_gap",
+            T.TEXT,
+            max_length=1000,
+            doc="people short per trade: 电工:3;焊工:2 (：； too); 无 or 0 = no gap",
+            example="电工:3;焊工:2",
+        ),
     ),
     key=("credit_code",),
     table=Enterprise.__table__,
@@ -729,7 +959,7 @@ ENTERPRISES = Kind(
     datasets=("enterprises",),
     coordinates="lonlat",
     new_row_needs=("name",),
-    check_rows=_subdistrict_check,
+    check_rows=_enterprises_rows,
 )
 
 SHOPS = Kind(
@@ -757,8 +987,20 @@ SHOPS = Kind(
         ),
         _LON,
         _LAT,
-        Column("is_open", T.BOOL, doc="open today: true/false, 1/0, 是/否", example="是"),
+        Column("is_open", T.BOOL, doc="open on `date`: true/false, 1/0, 是/否", example="是"),
         Column("staff_registered", T.INT, min_value=0, doc="staff registered", example="6"),
+        Column(
+            "closed_down",
+            T.BOOL,
+            doc="closed down for good (licence cancelled); final",
+            example="否",
+        ),
+        Column(
+            "date",
+            T.DATE,
+            doc="the day the is_open report is for (default: today in the district)",
+            example="2026-11-21",
+        ),
     ),
     key=("licence_id",),
     table=Shop.__table__,
@@ -766,7 +1008,7 @@ SHOPS = Kind(
     datasets=("shops",),
     coordinates="lonlat",
     new_row_needs=("name",),
-    check_rows=_subdistrict_check,
+    check_rows=_shops_rows,
 )
 
 SITE_CHECKINS = Kind(
@@ -823,9 +1065,8 @@ SITE_CHECKINS = Kind(
         Column(
             "from_key_region",
             T.BOOL,
-            required=True,
-            blank_ok=False,
-            doc="arrived from a key region",
+            doc="arrived from a key region (also set when home_province is a configured key "
+            "region)",
             example="否",
         ),
         Column(
@@ -959,6 +1200,14 @@ SITES = Kind(
         ),
         _LON,
         _LAT,
+        Column(
+            "state",
+            T.CHOICE,
+            choices=states.REOPENING_STATES,
+            doc="reopening state",
+            example="approved",
+        ),
+        Column("planned_reopen_date", T.DATE, doc="planned reopening day", example="2026-02-10"),
     ),
     key=("site_id",),
     table=ConstructionSite.__table__,
@@ -966,7 +1215,7 @@ SITES = Kind(
     datasets=("sites",),
     coordinates="lonlat",
     new_row_needs=("name",),
-    check_rows=_subdistrict_check,
+    check_rows=_sites_rows,
 )
 
 STATION_KINDS = ("railway", "metro")
@@ -1000,6 +1249,185 @@ STATIONS = Kind(
     new_row_needs=("name", "kind"),
 )
 
+# --------------------------------------------------------------------------- overview feeds
+
+
+def _date(doc: str) -> Column:
+    return Column("date", T.DATE, required=True, blank_ok=False, doc=doc, example="2026-11-21")
+
+
+def _count(name: str, doc: str, example: str) -> Column:
+    return Column(name, T.INT, required=True, blank_ok=False, min_value=0, doc=doc, example=example)
+
+
+def _subdistrict(*, required: bool) -> Column:
+    return Column(
+        "subdistrict_code",
+        T.CODE,
+        required=required,
+        blank_ok=not required,
+        max_length=32,
+        doc="subdistrict code (must exist)",
+        example="310104003",
+    )
+
+
+EPIDEMIC_LEVELS = ("country", "city", "district")
+
+EPIDEMIC = Kind(
+    name="epidemic",
+    title="Epidemic situation",
+    doc="New and current cases per day as published for the country, the city and the "
+    "district. Upserted by (date, level).",
+    columns=(
+        _date("the day the figures are for"),
+        Column(
+            "level",
+            T.CHOICE,
+            required=True,
+            blank_ok=False,
+            choices=EPIDEMIC_LEVELS,
+            doc="country, city or district",
+            example="district",
+        ),
+        _count("new_cases", "new cases that day", "2"),
+        _count("current_cases", "cases under treatment", "15"),
+    ),
+    key=("date", "level"),
+    table=EpidemicCount.__table__,
+    formats=TABLE_FILES,
+    datasets=("epidemic",),
+)
+
+HOME_OBSERVATION = Kind(
+    name="home_observation",
+    title="People under home observation",
+    doc="People under home observation per residential committee and day (a count). "
+    "Upserted by (date, committee_code).",
+    columns=(
+        _date("the day the count is for"),
+        Column(
+            "committee_code",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=32,
+            doc="residential committee code (must exist at level committee)",
+            example="310104003001",
+        ),
+        _count("people", "people under home observation", "12"),
+    ),
+    key=("date", "committee_code"),
+    table=HomeObservation.__table__,
+    formats=TABLE_FILES,
+    datasets=("home_observation",),
+    check_rows=_committee_check,
+)
+
+DISINFECTION = Kind(
+    name="disinfection",
+    title="Key places due for disinfection",
+    doc="Key places due for disinfection on a day, and when each was done. Upserted by "
+    "(place_id, due_on); a new task needs a place_name; a blank done_at never clears a stored "
+    "one.",
+    columns=(
+        Column(
+            "place_id",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="key place ID",
+            example="XH-MKT-007",
+        ),
+        Column(
+            "due_on",
+            T.DATE,
+            required=True,
+            blank_ok=False,
+            doc="the day the disinfection is due",
+            example="2026-11-21",
+        ),
+        Column("place_name", T.TEXT, max_length=200, doc="place name", example="天钥桥路菜市场"),
+        Column(
+            "place_kind",
+            T.TEXT,
+            max_length=40,
+            doc="kind of place: 农贸市场, 地铁站, 楼宇, …",
+            example="农贸市场",
+        ),
+        _subdistrict(required=False),
+        Column(
+            "done_at",
+            T.TIMESTAMP,
+            doc="when it was done; blank = not done yet (never clears a stored time)",
+            example="2026-11-21T09:30:00+08:00",
+        ),
+    ),
+    key=("place_id", "due_on"),
+    table=DisinfectionTask.__table__,
+    formats=TABLE_FILES,
+    datasets=("disinfection",),
+    new_row_needs=("place_name",),
+    check_rows=_subdistrict_check,
+)
+
+MASKS = Kind(
+    name="masks",
+    title="Mask reservations and deliveries",
+    doc="Masks reserved and delivered per subdistrict and day. Upserted by "
+    "(date, subdistrict_code).",
+    columns=(
+        _date("the day the figures are for"),
+        _subdistrict(required=True),
+        _count("reserved", "masks reserved", "12000"),
+        _count("delivered", "masks delivered", "9500"),
+    ),
+    key=("date", "subdistrict_code"),
+    table=MaskSupply.__table__,
+    formats=TABLE_FILES,
+    datasets=("masks",),
+    check_rows=_subdistrict_check,
+)
+
+RETURNEES = Kind(
+    name="returnees",
+    title="Returnees per office building",
+    doc="Returning white-collar workers counted per office building and day. Upserted by "
+    "(date, building_id).",
+    columns=(
+        _date("the day the count is for"),
+        Column(
+            "building_id",
+            T.CODE,
+            required=True,
+            blank_ok=False,
+            max_length=40,
+            doc="office building ID",
+            example="JSL-B-012",
+        ),
+        Column(
+            "building_name",
+            T.TEXT,
+            required=True,
+            blank_ok=False,
+            max_length=200,
+            doc="building name",
+            example="长宁来福士广场T1",
+        ),
+        _subdistrict(required=False),
+        _LON,
+        _LAT,
+        _count("returnees", "returnees counted that day", "640"),
+    ),
+    key=("date", "building_id"),
+    table=OfficeReturnees.__table__,
+    formats=TABLE_FILES,
+    datasets=("returnees",),
+    coordinates="lonlat",
+    check_rows=_subdistrict_check,
+)
+
 #: Every kind of feed, by name (the CLI's ``import KIND`` and the inbox's sub-folders).
 KINDS: Mapping[str, Kind] = {
     k.name: k
@@ -1015,5 +1443,11 @@ KINDS: Mapping[str, Kind] = {
         STATIONS,
         STATION_FLOWS,
         STATION_BOOKINGS,
+        # The overview feeds refer to areas only.
+        EPIDEMIC,
+        HOME_OBSERVATION,
+        DISINFECTION,
+        MASKS,
+        RETURNEES,
     )
 }

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from dashboard.config import get_settings
 from dashboard.coords import CRSError, SourceCRS, resolve_crs, to_wgs84
 from dashboard.ingest import write
-from dashboard.ingest.kinds import KINDS, existing, write_upsert
+from dashboard.ingest.kinds import KINDS, existing_keys, write_upsert
 from dashboard.ingest.readers import Table, file_format, read_table
 from dashboard.ingest.rows import (
     FIELD_COUNT_ERROR,
@@ -399,9 +399,10 @@ def _new_rows_need(ctx: Context, rows: Rows) -> None:
     spec = ctx.kind
     if not spec.new_row_needs or not rows.ok.any():
         return
-    (key,) = spec.key
-    keys = rows.values[key].to_numpy(dtype=object)
-    stored = existing(ctx, spec.table.c[key], keys[rows.ok])  # type: ignore[arg-type]
+    columns = [rows.values[k].to_numpy(dtype=object) for k in spec.key]
+    keys = list(zip(*columns, strict=True))
+    good = rows.ok
+    stored = existing_keys(ctx, spec.key, [k for k, ok in zip(keys, good, strict=True) if ok])
     lacking = np.zeros(rows.n, dtype=bool)
     for name in spec.new_row_needs:
         if name in rows.values:
@@ -410,13 +411,13 @@ def _new_rows_need(ctx: Context, rows: Rows) -> None:
             lacking[:] = True
     new = np.array([k not in stored for k in keys], dtype=bool)
     needs = " and ".join(spec.new_row_needs)
-    rows.reject(
-        new & lacking,
-        "unknown_id",
-        lambda idx: [
-            f"{key} {keys[i]!r} is not known yet and a new one needs {needs}" for i in idx
-        ],
-    )
+    what = ", ".join(spec.key)
+
+    def detail(idx: np.ndarray) -> list[str]:
+        shown = [keys[i][0] if len(spec.key) == 1 else tuple(map(str, keys[i])) for i in idx]
+        return [f"{what} {k!r} is not known yet and a new one needs {needs}" for k in shown]
+
+    rows.reject(new & lacking, "unknown_id", detail)
 
 
 def _duplicates(ctx: Context, rows: Rows) -> None:

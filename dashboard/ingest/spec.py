@@ -56,12 +56,18 @@ REASONS: dict[str, str] = {
     "wrong_level": "an area code already used at another level of the hierarchy",
     "unknown_parent": "parent_code is blank or not an area of the level above",
     "unknown_compound": "compound_code is not a compound in areas",
-    "unknown_area": "subdistrict_code is not a subdistrict in areas",
+    "unknown_area": "subdistrict_code is not a subdistrict in areas (committee_code: not a "
+    "committee)",
     "unknown_station": "station_code is not a station",
     "unknown_site": "site_id is not a construction site",
     "unknown_id": "the key is new and the row lacks what a new record needs (a name; a "
     "station also its kind)",
     "duplicate_key": "the same key again in the same file; the first row was kept",
+    "impossible_transition": "a state change the register's state machine does not allow "
+    "(e.g. not_registered straight to reopened, or a closed-down shop reported open); the "
+    "stored state is kept",
+    "stale_report": "a shop's open/closed report for an earlier day than the one stored: a "
+    "newer report is not overwritten",
 }
 
 
