@@ -162,6 +162,44 @@ class Settings(BaseSettings):
         description="Days after arrival during which a key-region arrival counts on a site's "
         "panel (the isolation period).",
     )
+    forecast_checker_throughput: int = Field(
+        default=200,
+        ge=1,
+        description="Passengers one ticket checker handles in an hour (ticket, ID and "
+        "temperature check); checkers needed = ceil(upper 80% forecast / this).",
+    )
+    forecast_min_checkers: int = Field(
+        default=2, ge=0, description="Fewest checkers on duty in any open hour, however quiet."
+    )
+    forecast_roster_checkers: int = Field(
+        default=4,
+        ge=0,
+        description="Checkers the current roster puts on duty each hour; the staffing advice "
+        "says what the forecast adds over it in the peak windows.",
+    )
+    forecast_history_days: int = Field(
+        default=56,
+        ge=14,
+        description="Days of history the station forecast is fitted on (docs/forecast.md).",
+    )
+    forecast_min_history_days: int = Field(
+        default=14,
+        ge=8,
+        description="Days of observed hours a station needs before it is forecast; with fewer "
+        "the forecast is refused with a message saying how many hours it has.",
+    )
+    forecast_ridge_alpha: float = Field(
+        default=1.0,
+        ge=0,
+        description="Ridge penalty of the forecast's regression: larger keeps the forecast "
+        "closer to the station's hour-of-week profile.",
+    )
+    forecast_unusual_ratio: float = Field(
+        default=1.5,
+        gt=1,
+        description="A day whose total is this many times above or below the median of its "
+        "kind (same weekday, or day off / workday) is left out of the forecast's profiles.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the development server binds.")
     port: int = Field(default=8050, description="Port of the development server.")
     dataset_expected_interval_s: dict[str, int] = Field(
