@@ -24,8 +24,12 @@
       apply: function (changes, gridId, sync) {
         var none = window.dash_clientside.no_update;
         if (!changes || !changes.rows) return [none, none];
-        var api = window.dash_ag_grid && window.dash_ag_grid.getApi(gridId);
-        if (!api) return [none, none];
+        var api = null;
+        try {
+          api = window.dash_ag_grid.getApi(gridId);
+        } catch (e) {
+          return [none, none]; // no grid yet: the next full table carries these rows
+        }
         var key = changes.key;
         var t0 = performance.now();
         var add = [], update = [], remove = [];

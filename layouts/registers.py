@@ -29,8 +29,8 @@ GRID_PX = 640
 # Every register's row key, tried in turn: the rows of one table all carry exactly one of them
 # (enterprises: credit code, shops: licence, sites: site id, disinfection: place|day).
 ROW_ID = (
-    "params.data.credit_code ?? params.data.licence_id ?? params.data.site_id"
-    " ?? params.data.task_id"
+    "params.data.credit_code || params.data.licence_id || params.data.site_id"
+    " || params.data.task_id"
 )
 
 # The page is dark; the grid follows (AG Grid's theming API, its Quartz theme's parameters).

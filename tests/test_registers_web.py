@@ -588,7 +588,8 @@ def _wait(driver, script: str, *args, timeout: float = 30.0, what: str = ""):
 
 
 GRID_ROWS_JS = """
-const api = window.dash_ag_grid && dash_ag_grid.getApi('reg-grid');
+let api = null;
+try { api = dash_ag_grid.getApi('reg-grid'); } catch (e) { return null; }
 if (!api || api.getDisplayedRowCount() === 0) return null;
 const rows = [];
 api.forEachNodeAfterFilterAndSort(n => rows.push([n.data.credit_code || n.data.site_id,
