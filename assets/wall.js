@@ -1,7 +1,8 @@
 /* Clientside callbacks: pure UI, no request to the server.
  * wall.clock: the time and date in the district's time zone (Intl.DateTimeFormat with timeZone),
  * and the age of the newest data (Intl.RelativeTimeFormat), once a second.
- * wall.measure, wall.measureCrowd, risk.measure, crowd.measure: a map's size in pixels, once, so
+ * wall.measure, wall.measureCrowd, wall.measureRegisters, risk.measure, crowd.measure: a map's
+ * size in pixels, once, so
  * the server can fit the view.
  * crowd.toggle, crowd.step: play / pause of the /crowd page's time slider. */
 (function () {
@@ -52,6 +53,9 @@
       },
       measureCrowd: function () {
         return size("wall-crowd-map");
+      },
+      measureRegisters: function () {
+        return size("wall-reg-map");
       },
     },
     risk: {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,8 @@ from dash.development.base_component import Component
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from callbacks.common import current_scope, map_base, map_size, with_values
-from dashboard import figures, freshness, queries, versions
+from callbacks.common import current_scope, map_base, map_size, user_view, with_values
+from dashboard import figures, freshness, overview, queries, states, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
 from dashboard.i18n import format_count, format_local_time, label, short_area_name, t
@@ -422,6 +423,461 @@ def refresh_risk_panel(store: dict[str, Any] | None, lang: str | None) -> tuple[
     return date, risk_counts(change, lang), risk_top(top, lang), risk_subdistricts(subs)
 
 
+# --------------------------------------------------------------------------- overview tiles
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """The district-local day (the registers' "today", the feeds' days)."""
+    return (now or utcnow()).astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
+def as_of(
+    store: dict[str, Any] | None, dataset: str, lang: str, *, day: dt.date | None = None
+) -> list[Any]:
+    """What a block's data is as of: the day it is for (daily feeds) or the time its dataset
+    was last written ("as of 14:05"), and a "late" badge when the dataset is late."""
+    store = store or {}
+    parts: list[Any] = []
+    if day is not None:
+        parts.append(f"{day:%m-%d}")
+    elif dataset in store.get("updated_ms", {}):
+        when = dt.datetime.fromtimestamp(store["updated_ms"][dataset] / 1000, dt.UTC)
+        time = format_local_time(when, get_settings().timezone, "%H:%M")
+        parts.append(t("wall.as_of_time", lang, time=time))
+    else:
+        parts.append("—")
+    if dataset in store.get("late", []):
+        parts.append(html.Span(t("status.late", lang), className="late-badge"))
+    return parts
+
+
+def delta_span(delta: float | None, *, since: str | None = None) -> Component | str:
+    """The change since the day before as an arrow and a number; nothing when unknown."""
+    if delta is None:
+        return ""
+    n = round(delta)
+    arrow, css = ("▲", "up") if n > 0 else ("▼", "down") if n < 0 else ("=", "same")
+    text = f"{arrow}{format_count(abs(n))}" if n else arrow
+    children: list[Any] = [html.Span(since, className="since")] if since else []
+    return html.Span([*children, text], className=f"delta {css}")
+
+
+def _no_data(lang: str) -> Component:
+    return html.Span(t("ov.no_data", lang), className="ov-empty")
+
+
+def epidemic_table(cases: dict[str, overview.Cases | None], lang: str) -> list[Component]:
+    """Country, city and district: new and current cases, each from its newest report."""
+    newest = max((c.day for c in cases.values() if c), default=None)
+    head = html.Div(
+        className="ov-epi-row ov-epi-head",
+        children=[html.Span(), html.Span(t("ov.new", lang)), html.Span(t("ov.current", lang))],
+    )
+    rows = [head]
+    for level, c in cases.items():
+        name: list[Any] = [t(f"ov.level.{level}", lang)]
+        if c is not None and c.day != newest:
+            name.append(html.Span(f"{c.day:%m-%d}", className="ov-old-day"))
+        rows.append(
+            html.Div(
+                className=f"ov-epi-row level-{level}",
+                children=[
+                    html.Span(name, className="ov-epi-level"),
+                    html.Span(format_count(c.new if c else None), className="ov-epi-new"),
+                    html.Span(format_count(c.current if c else None), className="ov-epi-cur"),
+                ],
+            )
+        )
+    return rows
+
+
+def home_tile(total: overview.DayTotal | None, lang: str) -> list[Any]:
+    if total is None:
+        return [_no_data(lang)]
+    return [
+        html.Span(format_count(total.value), className="ov-num"),
+        delta_span(total.delta, since=t("ov.vs_day_before", lang)),
+    ]
+
+
+def disinfection_tile(d: overview.Disinfection, lang: str) -> list[Any]:
+    overdue = html.Span(
+        t("ov.overdue", lang, n=format_count(d.overdue)),
+        className="ov-overdue" + (" some" if d.overdue else ""),
+    )
+    return [
+        html.Span(
+            [
+                html.Span(format_count(d.done), className="ov-num"),
+                html.Span(f"/ {format_count(d.due)}", className="of"),
+            ],
+            className="ov-value",
+            title=t("ov.done_of", lang),
+        ),
+        overdue,
+    ]
+
+
+def masks_tile(m: overview.Masks, lang: str) -> list[Any]:
+    week = t(
+        "ov.masks.week",
+        lang,
+        days=m.days,
+        d=format_count(m.delivered_7d),
+        r=format_count(m.reserved_7d),
+    )
+    return [
+        html.Span(
+            [
+                html.Span(format_count(m.delivered), className="ov-num"),
+                html.Span(f"/ {format_count(m.reserved)}", className="of"),
+            ],
+            className="ov-value",
+        ),
+        html.Span(week, className="ov-sub"),
+    ]
+
+
+def returnee_rows(rises: list[overview.BuildingRise], lang: str) -> list[Component]:
+    if not rises:
+        return [html.Li(t("ov.returnees.none", lang), className="ov-empty")]
+    return [
+        html.Li(
+            className="ov-rise-row",
+            children=[
+                html.Span(str(n), className="rank"),
+                html.Span(b.name, className="name"),
+                html.Span(short_area_name(b.subdistrict), className="where"),
+                html.Span(format_count(b.returnees), className="people"),
+                html.Span(f"+{format_count(b.increase)}", className="rise"),
+                html.Span(t("ov.days", lang, n=(b.last_day - b.first_day).days), className="days"),
+            ],
+        )
+        for n, b in enumerate(rises, start=1)
+    ]
+
+
+def _overview_callback(dataset: str, body: Wall, time: Wall, build: Callable) -> Callable:
+    """A block that redraws only when ``dataset`` is among the changed datasets: ``build(session,
+    scope, today, lang)`` -> (children, the day it is for or None)."""
+
+    @callback(
+        Output(time, "children"),
+        Output(body, "children"),
+        Input(Wall.VERSIONS, "data"),
+        State(Wall.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def refresh(store: dict[str, Any] | None, lang: str | None) -> tuple[Any, Any]:
+        if dataset not in _changed(store):
+            return no_update, no_update
+        lang = lang or get_settings().language
+        with session_scope(get_settings().database_url) as session:
+            children, day = build(session, current_scope(), local_today(), lang)
+        return as_of(store, dataset, lang, day=day), children
+
+    refresh.__name__ = refresh.__qualname__ = f"refresh_{dataset}"
+    return refresh
+
+
+def _epidemic(session: Session, _scope: queries.AreaScope, today: dt.date, lang: str):
+    cases = overview.epidemic(session=session, today=today)
+    newest = max((c.day for c in cases.values() if c), default=None)
+    return epidemic_table(cases, lang), newest
+
+
+def _home(session: Session, scope: queries.AreaScope, today: dt.date, lang: str):
+    total = overview.home_observation(session=session, scope=scope, today=today)
+    return home_tile(total, lang), total.day if total else None
+
+
+def _disinfection(session: Session, scope: queries.AreaScope, today: dt.date, lang: str):
+    return disinfection_tile(
+        overview.disinfection(session=session, scope=scope, today=today), lang
+    ), None
+
+
+def _masks(session: Session, scope: queries.AreaScope, today: dt.date, lang: str):
+    return masks_tile(overview.masks(session=session, scope=scope, today=today), lang), today
+
+
+def _returnees(session: Session, scope: queries.AreaScope, today: dt.date, lang: str):
+    rises = overview.rising_buildings(session=session, scope=scope, today=today, top=RISING_TOP)
+    return returnee_rows(rises, lang), max((b.last_day for b in rises), default=None)
+
+
+RISING_TOP = 5
+refresh_epidemic = _overview_callback(
+    "epidemic", Wall.OV_EPIDEMIC, Wall.OV_EPIDEMIC_TIME, _epidemic
+)
+refresh_home_observation = _overview_callback(
+    "home_observation", Wall.OV_HOME, Wall.OV_HOME_TIME, _home
+)
+refresh_disinfection = _overview_callback(
+    "disinfection", Wall.OV_DISINFECTION, Wall.OV_DISINFECTION_TIME, _disinfection
+)
+refresh_masks = _overview_callback("masks", Wall.OV_MASKS, Wall.OV_MASKS_TIME, _masks)
+refresh_returnees = _overview_callback(
+    "returnees", Wall.OV_RETURNEES, Wall.OV_RETURNEES_TIME, _returnees
+)
+
+
+# --------------------------------------------------------------------------- the registers panel
+
+REGISTER_DATASETS = {"enterprises": "enterprises", "shops": "shops", "sites": "sites"}
+GAP_TRADES = 3
+FLAGGED_SHOWN = 3
+
+
+def _state_row(state: str, fig: overview.Figure, lang: str) -> Component:
+    return html.Div(
+        className=f"reg-row state-{state}",
+        children=[
+            html.Span(className=f"chip chip-p{overview.POINT_CODES[state]}"),
+            html.Span(t(f"reg.state.{state}", lang), className="reg-label"),
+            html.Span(format_count(fig.value), className="reg-num"),
+            delta_span(fig.delta),
+        ],
+    )
+
+
+def _figure_row(label_key: str, fig: overview.Figure, lang: str, css: str = "") -> Component:
+    return html.Div(
+        className=f"reg-row {css}".strip(),
+        children=[
+            html.Span(className="chip chip-blank"),
+            html.Span(t(label_key, lang), className="reg-label"),
+            html.Span(format_count(fig.value), className="reg-num"),
+            delta_span(fig.delta),
+        ],
+    )
+
+
+def enterprise_block(
+    figs: overview.RegisterFigures, gap: list[tuple[str, int]], lang: str
+) -> list[Component]:
+    """Counts per reopening state with their change, staff back against planned, the trades
+    most short of people."""
+    rows = [_state_row(s, figs.state(s), lang) for s in states.REOPENING_STATES]
+    planned, back = figs.of("planned_headcount").value, figs.of("returned_headcount").value
+    share = back / planned if planned else 0.0
+    headcount = html.Div(
+        className="reg-headcount",
+        children=[
+            html.Div(
+                className="reg-headcount-text",
+                children=[
+                    html.Span(t("reg.headcount", lang), className="reg-label"),
+                    html.Span(
+                        [
+                            html.Span(format_count(back), className="reg-num"),
+                            html.Span(f"/ {format_count(planned)}", className="of"),
+                            html.Span(f"{100 * share:.0f}%" if planned else "—", className="pct"),
+                        ]
+                    ),
+                ],
+            ),
+            html.Div(
+                className="reg-bar",
+                children=html.Span(
+                    className="reg-bar-fill", style={"width": f"{100 * min(share, 1):.1f}%"}
+                ),
+            ),
+        ],
+    )
+    trades = (
+        [
+            html.Span(
+                [html.Span(trade, className="trade"), html.Span(format_count(n), className="n")],
+                className="reg-trade",
+            )
+            for trade, n in gap
+        ]
+        if gap
+        else [html.Span(t("reg.gap_none", lang), className="ov-empty")]
+    )
+    gap_line = html.Div(
+        className="reg-gap",
+        children=[html.Span(t("reg.gap", lang), className="reg-label"), *trades],
+    )
+    return [*rows, headcount, gap_line]
+
+
+def shop_block(figs: overview.RegisterFigures, lang: str) -> list[Component]:
+    states_shown = (states.SHOP_OPEN, states.SHOP_CLOSED, states.SHOP_UNREPORTED)
+    rows = [_state_row(s, figs.state(s), lang) for s in states_shown]
+    return [*rows, _figure_row("reg.staff", figs.of("staff_registered"), lang, "reg-staff")]
+
+
+def site_block(
+    figs: overview.RegisterFigures, flagged: list[overview.FlaggedSite], lang: str
+) -> list[Component]:
+    """Sites reopened, people on site and new today; the flagged sites in the warning colour."""
+    reopened, total = figs.state(states.REOPENED), figs.of("total")
+    rows = [
+        html.Div(
+            className="reg-row",
+            children=[
+                html.Span(className=f"chip chip-p{overview.POINT_CODES[states.REOPENED]}"),
+                html.Span(t("reg.site_states", lang), className="reg-label"),
+                html.Span(
+                    [
+                        html.Span(format_count(reopened.value), className="reg-num"),
+                        html.Span(f"/ {format_count(total.value)}", className="of"),
+                    ]
+                ),
+                delta_span(reopened.delta),
+            ],
+        ),
+        _figure_row("reg.site_headcount", figs.of("headcount"), lang),
+        _figure_row("reg.new_arrivals", figs.of("new_arrivals_today"), lang),
+    ]
+    n_flagged = round(figs.of("flagged").value)
+    head = html.Div(
+        className="reg-flag-head" + (" some" if n_flagged else ""),
+        children=[
+            html.Span(className="chip chip-p5"),
+            html.Span(t("reg.flagged", lang), className="reg-label"),
+            html.Span(format_count(n_flagged), className="reg-num"),
+            delta_span(figs.of("flagged").delta),
+        ],
+    )
+    items: list[Component] = [
+        html.Li(
+            className="reg-flag-row",
+            children=[
+                html.Span(s.name, className="name"),
+                html.Span(short_area_name(s.subdistrict), className="where"),
+                html.Span(t("reg.flagged_n", lang, n=format_count(s.unchecked)), className="n"),
+            ],
+        )
+        for s in flagged[:FLAGGED_SHOWN]
+    ]
+    if n_flagged > len(items) and items:
+        items.append(
+            html.Li(t("reg.more", lang, n=n_flagged - len(items)), className="reg-flag-more")
+        )
+    if not n_flagged:
+        items = [html.Li(t("reg.flagged_none", lang), className="reg-flag-none")]
+    return [*rows, head, html.Ul(items, className="reg-flagged")]
+
+
+@callback(
+    Output(Wall.REG_ENTERPRISES_TIME, "children"),
+    Output(Wall.REG_ENTERPRISES, "children"),
+    Output(Wall.REG_SHOPS_TIME, "children"),
+    Output(Wall.REG_SHOPS, "children"),
+    Output(Wall.REG_SITES_TIME, "children"),
+    Output(Wall.REG_SITES, "children"),
+    Input(Wall.VERSIONS, "data"),
+    State(Wall.LANG, "data"),
+    prevent_initial_call=True,
+)
+def refresh_registers(store: dict[str, Any] | None, lang: str | None) -> tuple[Any, ...]:
+    """The three registers' blocks; a block redraws only when its register's dataset changed
+    (its change since yesterday reads yesterday's close, stored by the snapshot job)."""
+    due = [r for r in overview.REGISTERS if REGISTER_DATASETS[r] in _changed(store)]
+    if not due:
+        return (no_update,) * 6
+    lang = lang or get_settings().language
+    scope = current_scope()
+    with session_scope(get_settings().database_url) as session:
+        figs = overview.register_figures(session=session, scope=scope, today=local_today())
+        blocks: dict[str, list[Component]] = {}
+        if "enterprises" in due:
+            gap = overview.labour_gap(session=session, scope=scope, top=GAP_TRADES)
+            blocks["enterprises"] = enterprise_block(figs["enterprises"], gap, lang)
+        if "shops" in due:
+            blocks["shops"] = shop_block(figs["shops"], lang)
+        if "sites" in due:
+            flagged = overview.flagged_sites(session=session, scope=scope, limit=FLAGGED_SHOWN)
+            blocks["sites"] = site_block(figs["sites"], flagged, lang)
+    out: list[Any] = []
+    for register in overview.REGISTERS:
+        if register in blocks:
+            out += [as_of(store, REGISTER_DATASETS[register], lang), blocks[register]]
+        else:
+            out += [no_update, no_update]
+    return tuple(out)
+
+
+# The points, once per (database, scope, register, its data version, day): each web process
+# reads a register's points again only when that register changed (or at midnight).
+@lru_cache(maxsize=16)
+def cached_points(
+    url: str, scope: queries.AreaScope, register: str, version: int | None, today: dt.date
+) -> overview.Points:
+    del version  # part of the cache key only
+    with session_scope(url) as session:
+        return overview.register_points(register, session=session, scope=scope, today=today)
+
+
+@lru_cache(maxsize=8)
+def _outlines(
+    url: str, scope: queries.AreaScope, areas_version: int | None
+) -> tuple[tuple[queries.AreaShape, ...], tuple[queries.AreaShape, ...]]:
+    del areas_version
+    with session_scope(url) as session:
+        subs = queries.areas(session=session, scope=scope, level=AreaLevel.SUBDISTRICT)
+        district = queries.areas(session=session, scope=scope, level=AreaLevel.DISTRICT)
+    return tuple(subs), tuple(district)
+
+
+@callback(
+    Output(Wall.REG_MAP, "figure"),
+    Output(Wall.REG_DRAWN, "data"),
+    Input(Wall.VERSIONS, "data"),
+    State(Wall.REG_MAP_SIZE, "data"),
+    State(Wall.REG_DRAWN, "data"),
+    State(Wall.REG_MAP, "relayoutData"),
+    prevent_initial_call=True,
+)
+def refresh_register_map(
+    store: dict[str, Any] | None,
+    measured: dict[str, Any] | None = None,
+    drawn: dict[str, Any] | None = None,
+    relayout: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:
+    """The registers' points coloured by state. When the browser already has every point where
+    it is now, a Patch of the changed registers' colour codes; otherwise the whole figure (the
+    first time, new or moved points, new outlines, another size)."""
+    changed = _changed(store)
+    due = [r for r in overview.REGISTERS if REGISTER_DATASETS[r] in changed]
+    if not due and MAP_GEOMETRY_DATASET not in changed:
+        return no_update, no_update
+    settings = get_settings()
+    scope = current_scope()
+    today = local_today()
+    known = (store or {}).get("versions", {})
+    points = {
+        r: cached_points(settings.database_url, scope, r, known.get(REGISTER_DATASETS[r]), today)
+        for r in overview.REGISTERS
+    }
+    size = map_size(measured)
+    wanted = {
+        "areas": known.get(MAP_GEOMETRY_DATASET),
+        "size": None if size is None else list(size),
+        "where": {r: p.where_key for r, p in points.items()},
+    }
+    if drawn == wanted:
+        patch = Patch()
+        for i, register in enumerate(overview.REGISTERS):
+            if register in due:
+                patch["data"][i]["marker"]["color"] = list(points[register].codes)
+        return patch, no_update
+    subs, district = _outlines(settings.database_url, scope, known.get(MAP_GEOMETRY_DATASET))
+    fig = figures.register_points_map(
+        [(r, p.lon, p.lat, p.codes) for r, p in points.items()],
+        subs,
+        district,
+        size_px=size,
+    ).to_plotly_json()
+    view = user_view(relayout)
+    if view:
+        fig["layout"]["map"] = {**fig["layout"]["map"], **view}
+    return fig, wanted
+
+
 # --------------------------------------------------------------------------- the clock
 
 # Runs in the browser every second (assets/wall.js): the time and the age of the newest data,
@@ -441,5 +897,11 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction(namespace="wall", function_name="measure"),
     Output(Wall.MAP_SIZE, "data"),
+    Input(Wall.LANG, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="wall", function_name="measureRegisters"),
+    Output(Wall.REG_MAP_SIZE, "data"),
     Input(Wall.LANG, "data"),
 )

@@ -602,3 +602,54 @@ def crowd_history(
     )
     fig.update_xaxes(tickformat="%H:%M")
     return fig
+
+
+# --------------------------------------------------------------------------- register points
+
+# The registers' points by state code (dashboard.overview.POINT_CODES): not registered or not
+# reported today, registered, approved, reopened or open, suspended or closed, and a site with
+# unchecked key-region arrivals. Not the risk bands' red / yellow / blue, which mean risk.
+REGISTER_POINT_COLORS = ("#5b7391", "#8fb3ff", "#4fd1ff", "#35d0a0", "#b07cff", "#ff6b3d")
+REGISTER_POINT_COLORSCALE = _step_colorscale(REGISTER_POINT_COLORS)
+# Marker sizes at the 1080p wall, shops (many, small) under enterprises under sites (few).
+REGISTER_POINT_SIZES = {"shops": 2.5, "enterprises": 3.5, "sites": 8.0}
+
+
+def register_points_map(
+    points: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[int]]],
+    subdistricts: Sequence[AreaShape],
+    district: Sequence[AreaShape],
+    *,
+    size_px: tuple[float, float] | None = None,
+) -> go.Figure:
+    """The registers' points coloured by state: one ``scattermap`` trace per register, in the
+    given order (the last on top), each ``(register, lon, lat, codes)``. A refresh sends only a
+    trace's ``marker.color`` codes (see :func:`dashboard.overview.register_points`)."""
+    height = (size_px or DEFAULT_MAP_PX)[1]
+    k = min(3.0, max(0.5, height / 300))  # the panel's map is about 300 px tall at 1080p
+    traces = [
+        go.Scattermap(
+            lon=list(lon),
+            lat=list(lat),
+            mode="markers",
+            marker={
+                "color": list(codes),
+                "cmin": -0.5,
+                "cmax": len(REGISTER_POINT_COLORS) - 0.5,
+                "colorscale": REGISTER_POINT_COLORSCALE,
+                "size": REGISTER_POINT_SIZES.get(register, 3.0) * k,
+                "opacity": 0.9,
+            },
+            hoverinfo="skip",
+            name=register,
+            showlegend=False,
+        )
+        for register, lon, lat, codes in points
+    ]
+    fig = go.Figure(traces)
+    layers = outline_layers(
+        district, subdistricts, [], widths=(1.5 * k, 0.8 * k, 0), opacity=(0.7, 0)
+    )
+    outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None]
+    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="register-map")
+    return fig

@@ -99,14 +99,100 @@ def panel(
     )
 
 
+# The area counts do not change during a day: one line of small figures, leaving the room to
+# the figures that move.
+STATIC_TILES: tuple[Wall, ...] = (
+    Wall.KPI_SUBDISTRICTS,
+    Wall.KPI_COMMITTEES,
+    Wall.KPI_COMPOUNDS,
+    Wall.KPI_RESIDENTS,
+    Wall.KPI_STATIONS,
+)
+
+
 def kpi_panel(tr: Translate) -> Component:
+    static = html.Div(
+        className="kpi-static",
+        children=[
+            html.Div(
+                className="kpi-static-item",
+                children=[
+                    html.Span("—", id=tile, className="kpi-static-value"),
+                    html.Span(
+                        tr(KPI_LABELS[tile].replace("kpi.", "kpi.short.")),
+                        className="kpi-static-label",
+                        title=tr(KPI_LABELS[tile]),
+                    ),
+                ],
+            )
+            for tile in STATIC_TILES
+        ],
+    )
     return panel(
         tr("kpi.section"),
+        static,
         html.Div(
             className="kpi-grid",
-            children=[kpi_tile(tr, tile, KPI_LABELS[tile]) for tile in KPI_TILES],
+            children=[
+                kpi_tile(tr, tile, KPI_LABELS[tile])
+                for tile in KPI_TILES
+                if tile not in STATIC_TILES
+            ],
         ),
         class_name="kpi-panel",
+    )
+
+
+def _block_head(tr: Translate, title_key: str, time_id: Wall) -> Component:
+    """A block's title and, at its right, the day or time its data is as of."""
+    return html.Div(
+        className="block-head",
+        children=[
+            html.H3(tr(title_key), className="block-title"),
+            html.Span("—", id=time_id, className="panel-date"),
+        ],
+    )
+
+
+def overview_panel(tr: Translate) -> Component:
+    """The overview tiles: cases (country, city, district), people under home observation,
+    disinfection due / done / overdue, masks, and the office buildings whose returnees rise
+    fastest (filled by callbacks.wall, one callback per feed)."""
+    tile = [
+        ("ov.home.title", Wall.OV_HOME_TIME, Wall.OV_HOME, "ov-home"),
+        ("ov.disinfection.title", Wall.OV_DISINFECTION_TIME, Wall.OV_DISINFECTION, "ov-disinf"),
+        ("ov.masks.title", Wall.OV_MASKS_TIME, Wall.OV_MASKS, "ov-masks"),
+    ]
+    return panel(
+        tr("ov.section"),
+        html.Div(
+            className="ov-block ov-epidemic-block",
+            children=[
+                _block_head(tr, "ov.epidemic.title", Wall.OV_EPIDEMIC_TIME),
+                html.Div(id=Wall.OV_EPIDEMIC, className="ov-epidemic"),
+            ],
+        ),
+        html.Div(
+            className="ov-tiles",
+            children=[
+                html.Div(
+                    className=f"ov-tile {css}",
+                    children=[
+                        _block_head(tr, key, time_id),
+                        html.Div(id=body_id, className="ov-body"),
+                    ],
+                )
+                for key, time_id, body_id, css in tile
+            ],
+        ),
+        html.Div(
+            className="ov-block ov-returnees-block",
+            children=[
+                _block_head(tr, "ov.returnees.title", Wall.OV_RETURNEES_TIME),
+                html.Ol(id=Wall.OV_RETURNEES, className="ov-returnees"),
+            ],
+        ),
+        class_name="ov-panel",
     )
 
 
@@ -190,6 +276,72 @@ def placeholder(tr: Translate, topic: str) -> Component:
     )
 
 
+REGISTER_BLOCKS = (
+    ("reg.enterprises", Wall.REG_ENTERPRISES_TIME, Wall.REG_ENTERPRISES, "reg-enterprises"),
+    ("reg.shops", Wall.REG_SHOPS_TIME, Wall.REG_SHOPS, "reg-shops"),
+    ("reg.sites", Wall.REG_SITES_TIME, Wall.REG_SITES, "reg-sites"),
+)
+
+# The map's colour codes (dashboard.overview.POINT_CODES) and what the legend calls them.
+REGISTER_LEGEND = (
+    (3, "reg.legend.open"),
+    (2, "reg.legend.approved"),
+    (1, "reg.legend.registered"),
+    (0, "reg.legend.none"),
+    (4, "reg.legend.stopped"),
+    (5, "reg.legend.flagged"),
+)
+
+
+def registers_panel(tr: Translate) -> Component:
+    """Enterprises, shops and sites: counts per state with the change since yesterday,
+    headcounts, the labour gap, the flagged sites; and their points on a compact map, coloured
+    by state (filled by callbacks.wall, one callback per register and one for the map)."""
+    legend = html.Ul(
+        className="legend reg-legend",
+        children=[
+            html.Li([html.Span(className=f"chip chip-p{code}"), tr(key)])
+            for code, key in REGISTER_LEGEND
+        ],
+    )
+    return panel(
+        tr("panel.registers.title"),
+        html.Div(
+            className="reg-grid",
+            children=[
+                html.Div(
+                    className="reg-map-box",
+                    children=[
+                        dcc.Graph(
+                            id=Wall.REG_MAP,
+                            className="reg-map",
+                            figure=_BLANK_FIGURE,
+                            config={
+                                "displayModeBar": False,
+                                "scrollZoom": True,
+                                "responsive": True,
+                            },
+                        ),
+                        legend,
+                    ],
+                ),
+                *(
+                    html.Div(
+                        className=f"reg-block {css}",
+                        children=[
+                            _block_head(tr, key, time_id),
+                            html.Div(id=body_id, className="reg-body"),
+                        ],
+                    )
+                    for key, time_id, body_id, css in REGISTER_BLOCKS
+                ),
+            ],
+        ),
+        class_name="reg-panel",
+        aside=html.Span(tr("reg.delta_note"), className="panel-date"),
+    )
+
+
 def wall_layout(
     tr: Translate,
     *,
@@ -213,6 +365,8 @@ def wall_layout(
             dcc.Store(id=Wall.MAP_SIZE),
             dcc.Store(id=Wall.CROWD_MAP_SIZE),
             dcc.Store(id=Wall.CROWD_DRAWN),
+            dcc.Store(id=Wall.REG_MAP_SIZE),
+            dcc.Store(id=Wall.REG_DRAWN),
             dcc.Interval(id=Wall.TICK, interval=refresh_ms),
             dcc.Interval(id=Wall.CLOCK_TICK, interval=1000),
             header(tr),
@@ -221,19 +375,20 @@ def wall_layout(
                 children=[
                     html.Div(
                         className="column column-left",
-                        children=[kpi_panel(tr), freshness_panel(tr)],
+                        children=[kpi_panel(tr), overview_panel(tr), freshness_panel(tr)],
                     ),
-                    html.Div(className="column column-center", children=[map_panel(tr)]),
+                    html.Div(
+                        className="column column-center",
+                        children=[map_panel(tr), registers_panel(tr)],
+                    ),
                     html.Div(
                         className="column column-right",
                         children=[
                             risk_panel(tr),
-                            crowd_panel(
-                                tr, thresholds=crowd_thresholds, min_count=crowd_min_count
-                            ),
+                            crowd_panel(tr, thresholds=crowd_thresholds, min_count=crowd_min_count),
                             html.Div(
                                 className="placeholder-row",
-                                children=[placeholder(tr, "registers"), placeholder(tr, "station")],
+                                children=[placeholder(tr, "station")],
                             ),
                         ],
                     ),
