@@ -26,7 +26,13 @@ from dashboard.models import (
     Building,
     ConstructionSite,
     DataVersion,
+    DisinfectionTask,
     Enterprise,
+    EpidemicCount,
+    HomeObservation,
+    MaskSupply,
+    OfficeReturnees,
+    RegisterCount,
     Shop,
     SiteWorker,
     Station,
@@ -304,12 +310,19 @@ def test_demo021_resident_ids_valid_unique_some_end_with_x(demo):
 
 def test_demo022_key_region_arrivals_flagged(demo):
     w = demo.site_workers
-    hubei = w["id_number"].str.startswith("42")
+    hubei = w["id_number"].str.startswith("42")  # GB/T 2260: 42 is Hubei, the key region
     assert hubei.any()
-    assert w.loc[hubei, "from_key_region"].all()
-    flagged = w[w["from_key_region"]]
-    assert flagged["certificate_checked"].map(lambda v: isinstance(v, bool)).all()
-    assert w.loc[~w["from_key_region"], "certificate_checked"].isna().all()
+    assert (w["from_key_region"] == hubei).all()
+    assert (w.loc[hubei, "home_province"] == "湖北").all()
+    assert w.loc[~hubei, "certificate_checked"].isna().all()
+    # A handful arrived in the last 14 days (today included), a few of them unchecked, each
+    # at its own site; earlier ones were checked long ago.
+    recent = hubei & (w["arrived_on"] >= TODAY - dt.timedelta(days=13))
+    assert 8 <= recent.sum() <= 15
+    unchecked = recent & w["certificate_checked"].isna()
+    assert 2 <= unchecked.sum() <= 4
+    assert w.loc[unchecked, "site_id"].is_unique
+    assert (w.loc[hubei & ~unchecked, "certificate_checked"] == True).all()  # noqa: E712
 
 
 @pytest.mark.parametrize(
@@ -359,16 +372,34 @@ def test_demo025_jiangsu_road_order_of_magnitude(demo):
 
 def test_demo026_enterprise_states_consistent(demo):
     e = demo.enterprises
-    assert set(e["state"]) <= {"not_registered", "registered", "approved", "reopened", "suspended"}
+    share = e["state"].value_counts(normalize=True)
+    # A campaign in progress: most approved or reopened, some registered, a few not, 3-5%
+    # suspended.
+    assert share["approved"] + share["reopened"] > 0.7
+    assert 0.08 < share["registered"] < 0.2 and 0.02 < share["not_registered"] < 0.1
+    assert 0.03 <= share["suspended"] <= 0.05
     filed = e[e["state"] != "not_registered"]
     assert filed["planned_headcount"].notna().all()
+    assert e.loc[e["state"] == "not_registered", "planned_reopen_date"].isna().all()
     assert (filed["returned_headcount"] <= filed["planned_headcount"]).all()
+    away = filed["state"].isin(["registered", "approved"])
+    assert (filed.loc[away, "returned_headcount"] == 0).all()
+    assert (filed.loc[filed["state"] == "reopened", "returned_headcount"] > 0).all()
     assert filed["capacity_pct"].between(0, 100).all()
     assert (filed["checkins_today"] <= filed["returned_headcount"]).all()
+    # Plans spread over the last three weeks and the next one; some laggards.
+    offset = (pd.to_datetime(filed["planned_reopen_date"]) - pd.Timestamp(TODAY)).dt.days
+    assert offset.between(-21, 14).all() and (offset > 0).any() and (offset < -14).any()
+    lagging = (offset < 0) & (filed["state"] != "reopened")
+    assert 0.03 < lagging.sum() / len(e) < 0.25
+    assert (filed["state_changed_at"] <= pd.Timestamp(demo.now)).all()
+    gaps = e["labour_gap"].dropna()
+    assert 0.25 < len(gaps) / len(e) < 0.35
+    assert {"电工", "焊工", "普工", "保洁", "保安", "司机"} <= {t for g in gaps for t in g}
     cols = ["labour_gap", "planned_headcount", "returned_headcount"]
     for gap, planned, returned in filed[cols].itertuples(index=False):
         if gap:
-            assert sum(gap.values()) == planned - returned
+            assert 0 < sum(gap.values()) <= planned - returned
             json.dumps(gap)  # stored as JSON
 
 
@@ -412,10 +443,19 @@ def test_demo029_write_round_trip(demo, session):
         "site_workers": (SiteWorker, len(demo.site_workers)),
         "stations": (Station, 30),
         "work_orders": (WorkOrder, len(demo.work_orders)),
+        "epidemic_counts": (EpidemicCount, 3 * 14),
+        "home_observations": (HomeObservation, 312 * 14),
+        "disinfection_tasks": (DisinfectionTask, len(demo.disinfection)),
+        "mask_supplies": (MaskSupply, 14 * 14),
+        "office_returnees": (OfficeReturnees, len(demo.office_returnees)),
+        "register_counts": (RegisterCount, None),
     }
     assert set(counts) == set(tables)
     for table, (model, expected) in tables.items():
         in_db = session.scalar(select(func.count()).select_from(model))
+        if table == "register_counts":  # today's rows; yesterday's close is written first
+            assert in_db == 2 * counts[table], table
+            continue
         assert in_db == counts[table] == expected, table
 
     levels = dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())

@@ -21,8 +21,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-from dashboard.demo import registers
+from dashboard.demo import overview, registers
 from dashboard.demo.areas import MetricAreas, build_areas
+from dashboard.demo.geometry import sample_points
 from dashboard.demo.reference import Reference, load_reference
 from dashboard.models import AreaLevel
 
@@ -101,7 +102,18 @@ WORK_ORDER_TITLES = {
     ),
 }
 
-_STREAMS = ("areas", "enterprises", "shops", "sites", "work_orders")
+_STREAMS = ("areas", "enterprises", "shops", "sites", "work_orders", "overview")
+DAWN = dt.time(6, 0)  # the demo's moment when no time is given: before the morning reports
+
+# Columns of a register that change from yesterday's close to now; the frames carry yesterday's
+# values as ``y_<column>``.
+YESTERDAY_COLUMNS = {
+    "enterprises": ("credit_code", ("state", "returned_headcount", "capacity_pct",
+                                    "checkins_today", "state_changed_at")),
+    "shops": ("licence_id", ("is_open", "open_on")),
+    "sites": ("site_id", ("state", "headcount", "new_arrivals_today", "key_region_arrivals",
+                          "unchecked_arrivals")),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,7 @@ class DemoDistrict:
 
     seed: int
     today: dt.date
+    now: dt.datetime  # the local moment the registers stand at
     district: gpd.GeoDataFrame
     subdistricts: gpd.GeoDataFrame  # + interior_lon, interior_lat, listed_area_km2, n_committees
     committees: gpd.GeoDataFrame
@@ -125,6 +138,20 @@ class DemoDistrict:
     site_workers: pd.DataFrame
     stations: gpd.GeoDataFrame
     work_orders: pd.DataFrame
+    epidemic: pd.DataFrame  # date, level, new_cases, current_cases
+    home_observation: pd.DataFrame  # date, committee_code, people
+    disinfection: pd.DataFrame  # place_id, due_on, place_name, place_kind, subdistrict_code,
+    # done_at
+    masks: pd.DataFrame  # date, subdistrict_code, reserved, delivered
+    office_returnees: gpd.GeoDataFrame  # date, building_id, building_name, subdistrict_code, ...
+
+    def yesterday(self, register: str) -> pd.DataFrame:
+        """A register as it stood at yesterday's close: its key and the columns that changed
+        since (``enterprises``, ``shops`` or ``sites``)."""
+        key, columns = YESTERDAY_COLUMNS[register]
+        frame = getattr(self, register)
+        out = frame[[key, *(f"y_{c}" for c in columns)]]
+        return pd.DataFrame(out.rename(columns={f"y_{c}": c for c in columns}))
 
     def areas(self) -> gpd.GeoDataFrame:
         """All four levels in one frame, parents before children."""
@@ -136,12 +163,21 @@ class DemoDistrict:
         )
 
 
-def build_demo(seed: int = DEMO_SEED, *, today: dt.date = DEMO_TODAY) -> DemoDistrict:
-    """Build the demo district from ``seed``; the same seed and day give the same district.
+def build_demo(
+    seed: int = DEMO_SEED, *, today: dt.date = DEMO_TODAY, now: dt.datetime | None = None
+) -> DemoDistrict:
+    """Build the demo district from ``seed``; the same seed and moment give the same district.
 
     ``today`` anchors every date and time (arrivals, reopening plans, work orders); pass the
-    local date to make a live screen look current.
+    local date to make a live screen look current. ``now`` (aware, on ``today``; default
+    06:00 local) is the moment the registers stand at: shops have reported for today only
+    after 07:00, enterprises reopen and check in during the morning, and so on.
     """
+    if now is None:
+        now = dt.datetime.combine(today, DAWN, tzinfo=TIMEZONE)
+    now = now.astimezone(TIMEZONE)
+    if now.date() != today:
+        raise ValueError(f"now ({now.isoformat()}) is not on today ({today})")
     started = time.perf_counter()
     ref = load_reference()
     streams = dict(
@@ -166,17 +202,52 @@ def build_demo(seed: int = DEMO_SEED, *, today: dt.date = DEMO_TODAY) -> DemoDis
 
     sub_polys = m.subdistricts
     enterprises = registers.build_enterprises(
-        ref.subdistricts, sub_polys, today, streams["enterprises"]
+        ref.subdistricts, sub_polys, now, streams["enterprises"]
     )
     shops = registers.build_shops(
-        ref.subdistricts, sub_polys, streams["shops"], set(enterprises["credit_code"])
+        ref.subdistricts,
+        sub_polys,
+        streams["shops"],
+        set(enterprises["credit_code"]),
+        seed=seed,
+        now=now,
     )
-    sites, workers = registers.build_sites(ref.subdistricts, sub_polys, today, streams["sites"])
+    sites, workers = registers.build_sites(ref.subdistricts, sub_polys, now, streams["sites"])
     work_orders = _work_orders(compounds, today, streams["work_orders"])
+    stations = _stations(ref)
+    rng = streams["overview"]
+    offices = overview.office_buildings()
+    poly_by_code = dict(zip(ref.subdistricts["code"], sub_polys, strict=True))
+    inset = registers.POINT_INSET_M
+    office_xy = np.vstack(
+        [sample_points(poly_by_code[c].buffer(-inset), 1, rng) for c in offices["subdistrict_code"]]
+    )
+    offices["geometry"] = to_wgs84(shapely.points(office_xy))
+    offices["lon"] = shapely.get_x(offices["geometry"].to_numpy()).round(6)
+    offices["lat"] = shapely.get_y(offices["geometry"].to_numpy()).round(6)
+    metro = stations[stations["kind"] == "metro"]
+    metro_m = to_metric(metro.geometry.to_numpy())
+    metro_sub = [
+        next((c for c, poly in zip(ref.subdistricts["code"], sub_polys, strict=True)
+              if poly.buffer(1.0).contains(pt)), None)
+        for pt in metro_m
+    ]  # fmt: skip
+    metro = pd.DataFrame({"name": metro["name"].to_numpy(), "subdistrict_code": metro_sub})
+    metro = metro.dropna()
+    places = overview.build_places(subdistricts, metro, offices, rng)
+    returnees = overview.build_returnees(
+        offices[["building_id", "building_name", "subdistrict_code", "lon", "lat"]], today, rng
+    )
+    returnees = gpd.GeoDataFrame(
+        returnees,
+        geometry=shapely.points(returnees["lon"].to_numpy(), returnees["lat"].to_numpy()),
+        crs=WGS84,
+    )
 
     demo = DemoDistrict(
         seed=seed,
         today=today,
+        now=now,
         district=district,
         subdistricts=subdistricts,
         committees=committees,
@@ -186,8 +257,13 @@ def build_demo(seed: int = DEMO_SEED, *, today: dt.date = DEMO_TODAY) -> DemoDis
         shops=_geo(shops, to_wgs84),
         sites=_geo(sites, to_wgs84),
         site_workers=workers,
-        stations=_stations(ref),
+        stations=stations,
         work_orders=work_orders,
+        epidemic=overview.build_epidemic(today, rng),
+        home_observation=overview.build_home_observation(committees, today, rng),
+        disinfection=overview.build_disinfection(places, now, rng),
+        masks=overview.build_masks(subdistricts, today, rng),
+        office_returnees=returnees,
     )
     logger.info(
         "built demo district %s (seed %d): %d compounds, %d buildings, %d enterprises, "

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zlib
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from dashboard.config import Settings
 from dashboard.demo import names
 from dashboard.demo.areas import apportion
 from dashboard.demo.geometry import sample_points
@@ -45,7 +48,28 @@ WORKERS_PER_SITE = (30, 150)
 POINT_INSET_M = 20.0  # keep generated points clearly inside their subdistrict
 
 ENTERPRISE_STATES = ("not_registered", "registered", "approved", "reopened", "suspended")
-ENTERPRISE_STATE_P = (0.12, 0.18, 0.25, 0.40, 0.05)
+# A campaign in progress: most approved or reopened, some registered, a few not yet, ~4% suspended.
+ENTERPRISE_STATE_P = (0.06, 0.14, 0.26, 0.50, 0.04)
+# Planned reopening day relative to today, per state (days, [lo, hi)): the plans spread over the
+# last three weeks and the next one, so registered or approved ones past their day are laggards.
+PLANNED_DAYS = {
+    "registered": (-3, 12),
+    "approved": (-4, 9),
+    "reopened": (-21, 1),
+    "suspended": (-21, -2),
+}
+# Trades enterprises lack (labour gap): their industry's own, and the ones every employer needs.
+COMMON_TRADES = ("普工", "电工", "焊工", "厨师", "快递员", "保洁", "保安", "司机")
+LABOUR_GAP_SHARE = 0.30
+# The state an enterprise came from, for those that changed state today.
+PREVIOUS_STATE = {
+    "registered": "not_registered",
+    "approved": "registered",
+    "reopened": "approved",
+    "suspended": "reopened",
+}
+# Chance that an enterprise in a state reached it today, over a whole working day.
+CHANGED_TODAY_P = {"registered": 0.06, "approved": 0.07, "reopened": 0.05, "suspended": 0.03}
 
 # Home provinces of construction workers: (name, share, real county-level address codes).
 # Shares are illustrative (Anhui, Henan and Jiangsu supply most of Shanghai's site labour).
@@ -67,8 +91,10 @@ PROVINCES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     ("甘肃", 0.01, ("620102",)),
     ("上海", 0.02, ("310104", "310110")),
 )
-# Key regions of February 2020, by address-code prefix: Hubei, and Wenzhou (Zhejiang).
-KEY_REGION_PREFIXES = ("42", "3303")
+# Key regions and the days an arrival from one counts: the product's defaults (config
+# ``key_regions``, ``key_region_days``), which the demo follows.
+KEY_REGIONS = tuple(Settings.model_fields["key_regions"].default)
+KEY_REGION_DAYS = int(Settings.model_fields["key_region_days"].default)
 
 
 def enterprise_counts(subdistricts: pd.DataFrame) -> np.ndarray:
@@ -131,13 +157,15 @@ def _pick(rng: np.random.Generator, options, size: int) -> np.ndarray:
 
 
 def build_enterprises(
-    subdistricts: pd.DataFrame, polys: list, today: dt.date, rng: np.random.Generator
+    subdistricts: pd.DataFrame, polys: list, now: dt.datetime, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Enterprises at every stage of reopening, so that every panel state has rows to show.
+    """Enterprises at every stage of reopening at local time ``now``, so that every panel
+    state has rows to show.
 
-    A filed registration brings the plan (date, headcount); approval brings employees back
-    (pending approvals, check-ins); whatever headcount is still missing is the labour gap,
-    split over the industry's trades.
+    A filed registration brings the plan (date, headcount); reopening brings employees back
+    (check-ins); a third of employers lack staff in some trades (the labour gap). Columns
+    ``y_<column>`` hold yesterday's close of the fields that change (see
+    :func:`_enterprise_record`).
     """
     counts = enterprise_counts(subdistricts)
     n = int(counts.sum())
@@ -180,63 +208,10 @@ def build_enterprises(
     ]
     median = np.where(in_park, 60.0, 20.0)
     planned = np.clip(np.rint(median * rng.lognormal(0.0, 1.0, n)), 2, 3000).astype(int)
-    rows = []
-    for i in range(n):
-        s = state[i]
-        p = int(planned[i])
-        rec: dict = {
-            "planned_reopen_date": None,
-            "planned_headcount": None,
-            "returned_headcount": None,
-            "capacity_pct": None,
-            "pending_approvals": None,
-            "checkins_today": None,
-            "labour_gap": None,
-        }
-        if s != "not_registered":
-            # Registration is what tells us the plan; before it we know nothing of it.
-            lo, hi = {
-                "registered": (1, 21),
-                "approved": (-5, 11),
-                "reopened": (-25, 0),
-                "suspended": (-20, 6),
-            }[s]
-            share = {
-                "registered": 0.0,
-                "approved": rng.uniform(0.1, 0.6),
-                "reopened": rng.uniform(0.5, 1.0),
-                "suspended": rng.uniform(0.0, 0.1),
-            }[s]
-            returned = int(round(p * share))
-            pending = {
-                "registered": int(round(p * rng.uniform(0.3, 1.0))),
-                "approved": int(round((p - returned) * rng.uniform(0.0, 0.5))),
-                "reopened": int(round((p - returned) * rng.uniform(0.0, 0.2))),
-                "suspended": 0,
-            }[s]
-            at_work = s in ("approved", "reopened")
-            capacity = 0.0
-            if at_work:
-                capacity = float(np.clip(100 * returned / p * rng.uniform(0.8, 1.1), 0, 100))
-            checkins = int(round(returned * rng.uniform(0.7, 1.0))) if at_work else 0
-            gap = p - returned
-            labour_gap = None
-            if at_work and gap > 0:
-                trades = names.INDUSTRIES[industry[i]]["trades"]
-                k = int(rng.integers(1, len(trades) + 1))
-                chosen = [trades[j] for j in sorted(rng.choice(len(trades), k, replace=False))]
-                split = np.bincount(rng.integers(0, k, gap), minlength=k)
-                labour_gap = {t: int(v) for t, v in zip(chosen, split, strict=True) if v}
-            rec.update(
-                planned_reopen_date=today + dt.timedelta(days=int(rng.integers(lo, hi))),
-                planned_headcount=p,
-                returned_headcount=returned,
-                capacity_pct=round(capacity, 1),
-                pending_approvals=pending,
-                checkins_today=checkins,
-                labour_gap=labour_gap,
-            )
-        rows.append(rec)
+    rows = [
+        _enterprise_record(str(state[i]), int(planned[i]), str(industry[i]), now, rng)
+        for i in range(n)
+    ]
     frame = pd.DataFrame(rows)
     frame.insert(0, "credit_code", _credit_codes(n, "1", rng, set()))
     frame.insert(1, "name", company_names)
@@ -244,11 +219,152 @@ def build_enterprises(
     frame.insert(3, "subdistrict_code", codes)
     frame.insert(4, "industry", industry.astype(str))
     frame.insert(5, "state", state.astype(str))
-    for col in ("planned_headcount", "returned_headcount", "pending_approvals", "checkins_today"):
+    for col in ("planned_headcount", "returned_headcount", "pending_approvals", "checkins_today",
+                "y_returned_headcount", "y_checkins_today"):  # fmt: skip
         frame[col] = frame[col].astype("Int64")
-    frame["capacity_pct"] = frame["capacity_pct"].astype("Float64")
+    for col in ("capacity_pct", "y_capacity_pct"):
+        frame[col] = frame[col].astype("Float64")
+    for col in ("state_changed_at", "y_state_changed_at"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
     frame["geometry"] = shapely.points(xy)
     return frame
+
+
+def checkin_share(local: dt.datetime) -> float:
+    """Share of an enterprise's returned staff who have done today's health check-in by a local
+    time: none before 07:00, most by 10:00 (they check in on arrival), all but a few by noon."""
+    h = local.hour + local.minute / 60
+    return float(np.interp(h, [0, 7, 8, 9, 10, 12, 24], [0, 0, 0.35, 0.7, 0.85, 0.92, 0.95]))
+
+
+def working_day_elapsed(local: dt.datetime) -> float:
+    """Share of the office day (08:00-18:00) gone by a local time: approvals and reopenings
+    happen in it."""
+    return float(np.clip((local.hour + local.minute / 60 - 8) / 10, 0, 1))
+
+
+def _enterprise_record(
+    state: str, planned: int, industry: str, now: dt.datetime, rng: np.random.Generator
+) -> dict:
+    """One enterprise today, and as it stood at yesterday's close (``y_*`` fields).
+
+    Returned staff only once reopened (a suspended one keeps those who came back); check-ins
+    are today's, so they climb through the morning from zero; the labour gap is what ~30% of
+    employers cannot fill, at most the staff still missing.
+    """
+    today = now.date()
+    rec: dict = {
+        "planned_reopen_date": None,
+        "planned_headcount": None,
+        "returned_headcount": None,
+        "capacity_pct": None,
+        "pending_approvals": None,
+        "checkins_today": None,
+        "labour_gap": None,
+        "state_changed_at": None,
+    }
+    # Did it reach its state today (working hours only, except self-registration online)?
+    elapsed = (now.hour + now.minute / 60) / 24 if state == "registered" else None
+    elapsed = working_day_elapsed(now) if elapsed is None else elapsed
+    changed_today = rng.random() < CHANGED_TODAY_P.get(state, 0.0) * elapsed
+    prev = PREVIOUS_STATE[state] if changed_today else state
+    if state == "not_registered":
+        rec["y_state"] = prev
+        return rec
+    lo, hi = PLANNED_DAYS[state]
+    planned_day = today + dt.timedelta(days=int(rng.integers(lo, hi)))
+    if state == "reopened" and changed_today:
+        planned_day = min(planned_day, today)
+    returned = 0
+    if state in ("reopened", "suspended"):
+        returned = int(round(planned * rng.uniform(0.5, 1.0 if state == "reopened" else 0.8)))
+    pending = {
+        "registered": int(round(planned * rng.uniform(0.3, 1.0))),
+        "approved": int(round(planned * rng.uniform(0.1, 0.6))),
+        "reopened": int(round((planned - returned) * rng.uniform(0.0, 0.3))),
+        "suspended": 0,
+    }[state]
+    capacity = 0.0
+    if state == "reopened":
+        capacity = float(np.clip(100 * returned / planned * rng.uniform(0.8, 1.1), 0, 100))
+    diligence = rng.uniform(0.85, 1.0)
+    checkins = int(returned * diligence * checkin_share(now)) if state == "reopened" else 0
+    labour_gap = None
+    missing = planned - returned
+    if state != "registered" and missing > 0 and rng.random() < LABOUR_GAP_SHARE / 0.8:
+        trades = sorted(set(names.INDUSTRIES[industry]["trades"]) | set(COMMON_TRADES))
+        k = int(rng.integers(1, 4))
+        chosen = [trades[j] for j in sorted(rng.choice(len(trades), k, replace=False))]
+        short = max(1, int(round(missing * rng.uniform(0.1, 0.5))))
+        split = np.bincount(rng.integers(0, k, short), minlength=k)
+        labour_gap = {t: int(v) for t, v in zip(chosen, split, strict=True) if v}
+    if changed_today:
+        start = 0 if state == "registered" else 8 * 60
+        span = max(1, int(now.hour * 60 + now.minute) - start)
+        at = dt.datetime.combine(today, dt.time()) + dt.timedelta(
+            minutes=start + int(rng.integers(0, span))
+        )
+    else:
+        # Reached its state on or after its planned day when that is past; else days ago.
+        ago = int(rng.integers(1, 15))
+        if state == "reopened":
+            ago = max(1, (today - planned_day).days - int(rng.integers(0, 3)))
+        at = dt.datetime.combine(today - dt.timedelta(days=ago), dt.time(9)) + dt.timedelta(
+            minutes=int(rng.integers(0, 8 * 60))
+        )
+    rec.update(
+        planned_reopen_date=planned_day,
+        planned_headcount=planned,
+        returned_headcount=returned,
+        capacity_pct=round(capacity, 1),
+        pending_approvals=pending,
+        checkins_today=checkins,
+        labour_gap=labour_gap,
+        state_changed_at=at.replace(tzinfo=now.tzinfo),
+    )
+    # Yesterday's close: the state before today's change, and a whole day of check-ins.
+    at_work_y = prev in ("reopened", "suspended")
+    y_returned = returned if at_work_y else 0
+    y_capacity = 0.0
+    if prev == "reopened":
+        y_capacity = capacity if state == "reopened" else min(100.0, 100 * returned / planned)
+    filed = prev != "not_registered"
+    rec["y_state"] = prev
+    rec["y_returned_headcount"] = y_returned if filed else None
+    rec["y_capacity_pct"] = round(y_capacity, 1) if filed else None
+    rec["y_checkins_today"] = (
+        (int(y_returned * diligence * 0.95) if prev == "reopened" else 0) if filed else None
+    )
+    rec["y_state_changed_at"] = (
+        rec["state_changed_at"] - dt.timedelta(days=int(rng.integers(2, 10)))
+        if changed_today
+        else rec["state_changed_at"]
+    )
+    return rec
+
+
+SHOP_OPEN_P = 0.87  # of the shops not closed down, the share that opens on a given day
+SHOP_REPORT_MINUTES = (7 * 60, 10 * 60)  # shops report between 07:00 and 10:00 ...
+SHOP_LATE_P = 0.04  # ... except a few that report late in the morning (10:00-12:00)
+SHOP_CLOSED_DOWN_P = 0.005
+
+
+def _hash_uniform(seed: int, what: str, day: dt.date, ids: Iterable[str]) -> np.ndarray:
+    """A uniform [0, 1) draw per id and day that depends on nothing else (not on which other
+    ids are in the register), so the demo builder and the simulator agree on every shop."""
+    prefix = f"{seed}:{what}:{day.isoformat()}:".encode()
+    return np.array([zlib.crc32(prefix + i.encode()) for i in ids], dtype=float) / 2**32
+
+
+def shop_day_plan(seed: int, day: dt.date, licence_ids: Iterable[str]) -> pd.DataFrame:
+    """When each shop reports on ``day`` (minute of the local day) and whether it opens."""
+    ids = list(licence_ids)
+    u = _hash_uniform(seed, "shop-minute", day, ids)
+    late = _hash_uniform(seed, "shop-late", day, ids) < SHOP_LATE_P
+    lo, hi = SHOP_REPORT_MINUTES
+    minute = np.where(late, hi + u * 120, lo + u * (hi - lo)).astype(int)
+    is_open = _hash_uniform(seed, "shop-open", day, ids) < SHOP_OPEN_P
+    return pd.DataFrame({"licence_id": ids, "minute": minute, "is_open": is_open})
 
 
 def build_shops(
@@ -256,10 +372,15 @@ def build_shops(
     polys: list,
     rng: np.random.Generator,
     taken_codes: set[str],
+    *,
+    seed: int,
+    now: dt.datetime,
 ) -> pd.DataFrame:
-    """Street shops with a sole-proprietor licence each, open or not, with registered staff.
-
-    ``taken_codes`` are the enterprises' codes: a licence must not reuse one.
+    """Street shops with a sole-proprietor licence each, with registered staff and their
+    day's report at local time ``now``: yesterday's for all (``open_on`` yesterday), replaced
+    by today's for the shops whose report time (07:00-10:00, see :func:`shop_day_plan`) has
+    passed. ``y_is_open``/``y_open_on`` hold yesterday's close. ``taken_codes`` are the
+    enterprises' codes: a licence must not reuse one.
     """
     counts = shop_counts(subdistricts)
     n = int(counts.sum())
@@ -277,26 +398,69 @@ def build_shops(
             name = f"{name}（{r}店）"
         seen.add(name)
         shop_names.append(name)
-    is_open = rng.random(n) < 0.7
+    licences = _credit_codes(n, "2", rng, taken_codes)
+    closed_down = rng.random(n) < SHOP_CLOSED_DOWN_P
     # Open shops register their staff (Xuhui: 20,323 shop staff registered in all).
-    staff = np.where(is_open, 1 + rng.poisson(1.3, n), rng.poisson(0.3, n))
+    staff = np.where(closed_down, 0, 1 + rng.poisson(0.7, n))
+    today = now.date()
+    yesterday = today - dt.timedelta(days=1)
+    y_plan = shop_day_plan(seed, yesterday, licences)
+    plan = shop_day_plan(seed, today, licences)
+    reported = plan["minute"].to_numpy() <= now.hour * 60 + now.minute
+    y_open = y_plan["is_open"].to_numpy() & ~closed_down
+    is_open = np.where(reported, plan["is_open"].to_numpy(), y_open) & ~closed_down
     return pd.DataFrame(
         {
-            "licence_id": _credit_codes(n, "2", rng, taken_codes),
+            "licence_id": licences,
             "name": shop_names,
             "street": street,
             "subdistrict_code": codes,
             "is_open": is_open,
+            "open_on": np.where(reported, today, yesterday),
+            "closed_down": closed_down,
             "staff_registered": staff.astype(int),
+            "y_is_open": y_open,
+            "y_open_on": yesterday,
             "geometry": shapely.points(xy),
         }
     )
 
 
+SITE_APPROVED_P = 0.12  # sites approved but not yet back at work; the rest reopened ...
+SITE_SUSPENDED = 2  # ... but for two suspended (a safety or epidemic-control stop)
+SITE_PLANNED_DAYS = {"reopened": (-21, 0), "approved": (-3, 8), "suspended": (-21, -6)}
+KEY_RECENT = (8, 16)  # key-region arrivals in the last key_region_days, across the district
+KEY_UNCHECKED = (2, 5)  # of those, certificates not yet checked (each at its own site)
+
+
+def site_counts_on(sites: pd.Series, workers: pd.DataFrame, day: dt.date, key_days: int) -> dict:
+    """Each site's figures on ``day`` from its workers, counted as the ingestion path's
+    ``recount_sites`` counts them: headcount, arrivals that day, key-region arrivals within
+    the last ``key_days`` days (that day included) and those of them not checked. Workers
+    arriving after ``day`` are not there yet."""
+    w = workers[workers["arrived_on"] <= day]
+    since = day - dt.timedelta(days=key_days - 1)
+    key = w["from_key_region"].astype(bool) & (w["arrived_on"] >= since)
+    unchecked = key & (w["certificate_checked"].map(lambda v: v is not True))
+
+    def per_site(mask) -> np.ndarray:
+        return w[mask].groupby("site_id").size().reindex(sites, fill_value=0).to_numpy()
+
+    return {
+        "headcount": per_site(np.ones(len(w), dtype=bool)),
+        "new_arrivals_today": per_site((w["arrived_on"] == day).to_numpy()),
+        "key_region_arrivals": per_site(key.to_numpy()),
+        "unchecked_arrivals": per_site(unchecked.to_numpy()),
+    }
+
+
 def build_sites(
-    subdistricts: pd.DataFrame, polys: list, today: dt.date, rng: np.random.Generator
+    subdistricts: pd.DataFrame, polys: list, now: dt.datetime, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sites and their workers; a site's headcount and new arrivals are its workers' counts."""
+    """Sites and their workers at local time ``now``: most back at work, a few approved, two
+    suspended; a handful of recent key-region arrivals, a few not yet checked. A site's counts
+    are its workers' (``y_<column>`` for yesterday's close)."""
+    today = now.date()
     counts = site_counts(subdistricts, rng)
     codes = subdistricts["code"].to_numpy().repeat(counts)
     xy = _points(polys, counts, rng)
@@ -321,16 +485,53 @@ def build_sites(
     ]
     lo, hi = WORKERS_PER_SITE
     sizes = rng.integers(lo, hi + 1, N_SITES)
-    workers = build_workers(site_ids, sizes, today, rng)
-    arrived_today = workers[workers["arrived_on"] == today].groupby("site_id").size()
+    workers = build_workers(
+        site_ids,
+        sizes,
+        today,
+        rng,
+        key_recent=int(rng.integers(*KEY_RECENT)),
+        key_unchecked=int(rng.integers(*KEY_UNCHECKED)),
+    )
+
+    state = np.where(rng.random(N_SITES) < SITE_APPROVED_P, "approved", "reopened").astype(object)
+    state[rng.choice(N_SITES, SITE_SUSPENDED, replace=False)] = "suspended"
+    planned, changed = [], []
+    reopen_today = rng.random(N_SITES) < 0.01 * working_day_elapsed(now)
+    y_state = state.copy()
+    for i, s in enumerate(state):
+        lo_d, hi_d = SITE_PLANNED_DAYS[s]
+        day = today + dt.timedelta(days=int(rng.integers(lo_d, hi_d)))
+        if s == "reopened" and reopen_today[i]:
+            y_state[i] = "approved"
+            at = dt.datetime.combine(today, dt.time(8)) + dt.timedelta(
+                minutes=int(rng.integers(0, max(1, (now.hour - 8) * 60 + now.minute)))
+            )
+        else:
+            at = dt.datetime.combine(day, dt.time(8)) + dt.timedelta(
+                days=int(rng.integers(0, 3)), minutes=int(rng.integers(0, 120))
+            )
+            at = min(at, dt.datetime.combine(today - dt.timedelta(days=1), dt.time(17)))
+        planned.append(day)
+        changed.append(at.replace(tzinfo=now.tzinfo))
+    key_days = KEY_REGION_DAYS
     sites = pd.DataFrame(
         {
             "site_id": site_ids,
             "name": site_names,
             "contractor": contractors,
             "subdistrict_code": codes,
-            "headcount": sizes.astype(int),
-            "new_arrivals_today": arrived_today.reindex(site_ids, fill_value=0).to_numpy(),
+            "state": state.astype(str),
+            "planned_reopen_date": planned,
+            "state_changed_at": pd.to_datetime(changed, utc=True),
+            **site_counts_on(pd.Series(site_ids), workers, today, key_days),
+            "y_state": y_state.astype(str),
+            **{
+                f"y_{k}": v
+                for k, v in site_counts_on(
+                    pd.Series(site_ids), workers, today - dt.timedelta(days=1), key_days
+                ).items()
+            },
             "geometry": shapely.points(xy),
         }
     )
@@ -338,16 +539,45 @@ def build_sites(
 
 
 def build_workers(
-    site_ids: list[str], sizes: np.ndarray, today: dt.date, rng: np.random.Generator
+    site_ids: list[str],
+    sizes: np.ndarray,
+    today: dt.date,
+    rng: np.random.Generator,
+    *,
+    key_recent: int = 0,
+    key_unchecked: int = 0,
 ) -> pd.DataFrame:
-    """Workers with valid 18-character ID numbers consistent with their home province."""
+    """Workers with valid 18-character ID numbers consistent with their home province.
+
+    Recent arrivals (the last ``KEY_REGION_DAYS``) come from key regions only as told:
+    ``key_recent`` of them, at as many different sites as possible, the first
+    ``key_unchecked`` with their isolation certificate not yet checked. Earlier arrivals from
+    a key region are flagged too, their certificate checked long ago.
+    """
     n = int(sizes.sum())
     province_p = np.array([p for _, p, _ in PROVINCES])
+    is_key = np.array([name.startswith(KEY_REGIONS) for name, _, _ in PROVINCES])
     which = rng.choice(len(PROVINCES), n, p=province_p / province_p.sum())
+    other_p = np.where(is_key, 0.0, province_p)
+    other = rng.choice(len(PROVINCES), n, p=other_p / other_p.sum())
     age_days = rng.integers(18 * 365 + 5, 60 * 365, n)
     # Most came back before or around the Spring Festival; some this fortnight; a few today.
     u = rng.random(n)
     ago = np.where(u < 0.03, 0, np.where(u < 0.35, rng.integers(1, 15, n), rng.integers(15, 90, n)))
+    recent = ago < KEY_REGION_DAYS
+    which = np.where(recent & is_key[which], other, which)
+    # The key-region arrivals: one worker each at distinct sites (sites in order of the draw).
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    k = min(key_recent, len(site_ids))
+    chosen_sites = rng.choice(len(site_ids), k, replace=False) if k else np.array([], int)
+    key_idx = np.array(
+        [starts[j] + int(rng.integers(sizes[j])) for j in chosen_sites], dtype=int
+    )
+    key_home = int(np.flatnonzero(is_key)[0])
+    which[key_idx] = key_home
+    ago[key_idx] = rng.integers(0, KEY_REGION_DAYS, len(key_idx)) if len(key_idx) else ago[key_idx]
+    unchecked = np.zeros(n, dtype=bool)
+    unchecked[key_idx[:key_unchecked]] = True
     used: set[str] = set()
     ids, names_out, home, key = [], [], [], []
     for i in range(n):
@@ -364,13 +594,12 @@ def build_workers(
         given = "".join(_pick(rng, names.GIVEN_CHARS, int(rng.integers(1, 3))))
         names_out.append(names.SURNAMES[rng.integers(len(names.SURNAMES))] + given)
         home.append(province)
-        key.append(county.startswith(KEY_REGION_PREFIXES))
+        key.append(bool(is_key[which[i]]))
     arrived = [today - dt.timedelta(days=int(d)) for d in ago]
-    key_arr = np.array(key)
-    # Arrivals from a key region must show a 14-day home-isolation certificate; the recent
-    # ones are still being checked.
-    checked = np.where(ago > 14, True, rng.random(n) < 0.6)
-    certificate = [bool(c) if k else None for c, k in zip(checked, key_arr, strict=True)]
+    # Arrivals from a key region must show a 14-day home-isolation certificate.
+    certificate = [
+        (None if u else True) if k else None for u, k in zip(unchecked, key, strict=True)
+    ]
     return pd.DataFrame(
         {
             "id_number": ids,
@@ -378,7 +607,7 @@ def build_workers(
             "name": names_out,
             "home_province": home,
             "arrived_on": arrived,
-            "from_key_region": key_arr,
+            "from_key_region": np.array(key, dtype=bool),
             "certificate_checked": pd.Series(certificate, dtype=object),
         }
     )

@@ -7,6 +7,7 @@ take seconds, not minutes. The caller owns the transaction: nothing here commits
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import time
@@ -16,17 +17,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from shapely import MultiPolygon, Polygon
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from dashboard import versions
-from dashboard.demo.build import DemoDistrict
+from dashboard import register_counts, versions
+from dashboard.demo.build import YESTERDAY_COLUMNS, DemoDistrict
 from dashboard.models import (
     Area,
     AreaLevel,
     Building,
     ConstructionSite,
+    DisinfectionTask,
     Enterprise,
+    EpidemicCount,
+    HomeObservation,
+    MaskSupply,
+    OfficeReturnees,
     Shop,
     SiteWorker,
     Station,
@@ -35,7 +41,8 @@ from dashboard.models import (
 
 logger = logging.getLogger(__name__)
 
-DATASETS = ("areas", "enterprises", "shops", "sites", "work_orders")
+DATASETS = ("areas", "enterprises", "shops", "sites", "work_orders", "epidemic",
+            "home_observation", "disinfection", "masks", "returnees")  # fmt: skip
 
 
 def _native(value: Any) -> Any:
@@ -66,8 +73,27 @@ def _multi(geom: Polygon | MultiPolygon) -> MultiPolygon:
     return geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])
 
 
+def _as_of_yesterday(district: DemoDistrict, register: str) -> pd.DataFrame:
+    """A register's frame with yesterday's close in the columns that changed since, and
+    ``updated_at`` at that close."""
+    key, columns = YESTERDAY_COLUMNS[register]
+    frame = getattr(district, register).copy()
+    old = district.yesterday(register).set_index(key)
+    for col in columns:
+        frame[col] = old[col].reindex(frame[key]).to_numpy()
+    close = dt.datetime.combine(
+        district.today - dt.timedelta(days=1), dt.time(23, 59), tzinfo=district.now.tzinfo
+    )
+    frame["updated_at"] = close.astimezone(dt.UTC)
+    return frame
+
+
 def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
     """Insert every table of the demo district and bump the datasets' versions.
+
+    The registers are written first as they stood at yesterday's close and snapshotted as
+    yesterday's ``register_counts`` (so "change since yesterday" has a base on the first day),
+    then moved to ``district.now`` and snapshotted as today's.
 
     The database must be migrated and hold none of these rows. Returns rows written per
     table. Does not commit.
@@ -104,10 +130,13 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
             geometry="geom",
         ),
     )
+    now_utc = district.now.astimezone(dt.UTC)
+    yesterday = district.today - dt.timedelta(days=1)
+    frames = {r: _as_of_yesterday(district, r) for r in YESTERDAY_COLUMNS}
     put(
         Enterprise,
         _records(
-            district.enterprises,
+            frames["enterprises"],
             [
                 "credit_code",
                 "name",
@@ -122,6 +151,8 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
                 "pending_approvals",
                 "checkins_today",
                 "labour_gap",
+                "state_changed_at",
+                "updated_at",
                 "geometry",
             ],  # fmt: skip
             geometry="geom",
@@ -130,14 +161,17 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
     put(
         Shop,
         _records(
-            district.shops,
+            frames["shops"],
             [
                 "licence_id",
                 "name",
                 "street",
                 "subdistrict_code",
                 "is_open",
+                "open_on",
+                "closed_down",
                 "staff_registered",
+                "updated_at",
                 "geometry",
             ],  # fmt: skip
             geometry="geom",
@@ -146,14 +180,20 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
     put(
         ConstructionSite,
         _records(
-            district.sites,
+            frames["sites"],
             [
                 "site_id",
                 "name",
                 "contractor",
                 "subdistrict_code",
+                "state",
+                "state_changed_at",
+                "planned_reopen_date",
                 "headcount",
                 "new_arrivals_today",
+                "key_region_arrivals",
+                "unchecked_arrivals",
+                "updated_at",
                 "geometry",
             ],  # fmt: skip
             geometry="geom",
@@ -185,6 +225,41 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
         _records(
             district.work_orders,
             ["source", "title", "area_code", "status", "created_at", "due_at", "closed_at"],
+        ),
+    )
+    # Yesterday's close, then the registers as they are now, and today's figures so far.
+    close = dt.datetime.combine(yesterday, dt.time(23, 59), tzinfo=district.now.tzinfo)
+    register_counts.snapshot_registers(session, yesterday, now=close.astimezone(dt.UTC))
+    for register, model in (
+        ("enterprises", Enterprise),
+        ("shops", Shop),
+        ("sites", ConstructionSite),
+    ):
+        key, columns = YESTERDAY_COLUMNS[register]
+        now_rows = _records(getattr(district, register), [key, *columns])
+        before = _records(frames[register], [key, *columns])
+        changed = [
+            {**row, "updated_at": now_utc}
+            for row, old in zip(now_rows, before, strict=True)
+            if row != old
+        ]
+        if changed:
+            session.execute(update(model), changed)
+    counts["register_counts"] = register_counts.snapshot_registers(
+        session, district.today, now=now_utc
+    )
+
+    put(EpidemicCount, _records(district.epidemic, list(district.epidemic.columns)))
+    put(HomeObservation, _records(district.home_observation,
+                                  list(district.home_observation.columns)))  # fmt: skip
+    put(DisinfectionTask, _records(district.disinfection, list(district.disinfection.columns)))
+    put(MaskSupply, _records(district.masks, list(district.masks.columns)))
+    put(
+        OfficeReturnees,
+        _records(
+            district.office_returnees,
+            ["date", "building_id", "building_name", "subdistrict_code", "returnees", "geometry"],
+            geometry="geom",
         ),
     )
     versions.bump(*DATASETS, session=session)
