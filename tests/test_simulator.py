@@ -114,6 +114,7 @@ def test_sim005_site_crews_arrive_in_the_morning_with_valid_ids(world):
     from dashboard.idcodes import is_valid_resident_id
     from dashboard.models import SiteWorker
 
+    world = world.model_copy(update={"simulator_interval_s": 300})  # rounds 5 minutes apart
     with session_scope(world.database_url) as s:
         state = _read_world(s)
     tz = ZoneInfo("Asia/Shanghai")

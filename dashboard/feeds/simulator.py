@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,15 +30,27 @@ from sqlalchemy.orm import Session
 
 from dashboard.config import Settings
 from dashboard.db import session_scope
-from dashboard.demo.registers import build_workers
+from dashboard.demo import overview
+from dashboard.demo.registers import (
+    build_workers,
+    checkin_share,
+    shop_day_plan,
+)
 from dashboard.indicators import INDICATOR_KEYS
 from dashboard.models import (
     Area,
     AreaLevel,
     ConstructionSite,
+    DisinfectionTask,
     Enterprise,
+    EpidemicCount,
+    HomeObservation,
+    ImportBatch,
     IndicatorValue,
+    MaskSupply,
+    OfficeReturnees,
     Shop,
+    SiteWorker,
     Station,
     StationBooking,
     StationFlow,
@@ -122,6 +135,15 @@ class _World:
     last_flow_hour: dt.datetime | None
     last_booking: dt.datetime | None
     indicator_dates: set[dt.date]
+    # Issue 5: the key-region arrivals the simulator sent unchecked (site, id, when sent), and
+    # the overview feeds' latest figures.
+    unchecked: pd.DataFrame = field(default_factory=pd.DataFrame)
+    subdistricts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    epidemic: pd.DataFrame = field(default_factory=pd.DataFrame)
+    home_observation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    disinfection: pd.DataFrame = field(default_factory=pd.DataFrame)
+    masks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    returnees: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _read_world(session: Session) -> _World:
@@ -141,19 +163,35 @@ def _read_world(session: Session) -> _World:
             Enterprise.state,
             Enterprise.planned_headcount,
             Enterprise.returned_headcount,
+            Enterprise.checkins_today,
+            Enterprise.planned_reopen_date,
+            Enterprise.updated_at,
             Enterprise.geom,
-        )
+        ).order_by(Enterprise.credit_code)
     ).all()
     enterprises = pd.DataFrame(
-        [(c, st, p or 0, r or 0, g.x if g else None, g.y if g else None) for c, st, p, r, g in ent],
-        columns=["credit_code", "state", "planned", "returned", "lon", "lat"],
-    )
+        [
+            (c, st, p or 0, r or 0, k or 0, d, u, g.x if g else None, g.y if g else None)
+            for c, st, p, r, k, d, u, g in ent
+        ],
+        columns=["credit_code", "state", "planned", "returned", "checkins", "planned_day",
+                 "updated_at", "lon", "lat"],
+    )  # fmt: skip
     shops = pd.DataFrame(
-        session.execute(select(Shop.licence_id, Shop.is_open)).all(),
-        columns=["licence_id", "is_open"],
+        session.execute(
+            select(Shop.licence_id, Shop.is_open, Shop.open_on, Shop.closed_down).order_by(
+                Shop.licence_id
+            )
+        ).all(),
+        columns=["licence_id", "is_open", "open_on", "closed_down"],
     )
     sites = pd.DataFrame(
-        session.execute(select(ConstructionSite.site_id)).all(), columns=["site_id"]
+        session.execute(
+            select(ConstructionSite.site_id, ConstructionSite.state).order_by(
+                ConstructionSite.site_id
+            )
+        ).all(),
+        columns=["site_id", "state"],
     )
     dates = set(session.scalars(select(IndicatorValue.date).distinct()))
     outline = session.scalar(select(Area.geom).where(Area.level == AreaLevel.DISTRICT))
@@ -167,7 +205,107 @@ def _read_world(session: Session) -> _World:
         session.scalar(select(func.max(StationFlow.hour_start))),
         session.scalar(select(func.max(StationBooking.as_of))),
         dates,
+        **_read_overview(session),
     )
+
+
+def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def _read_overview(session: Session) -> dict[str, pd.DataFrame]:
+    """The issue-5 feeds' state: unchecked simulated arrivals, and each overview table's
+    recent rows (a fortnight at most: the simulator continues their trends)."""
+    unchecked = _frame(
+        session,
+        select(
+            SiteWorker.site_id,
+            SiteWorker.id_number,
+            SiteWorker.name,
+            SiteWorker.home_province,
+            SiteWorker.arrived_on,
+            ImportBatch.filename,
+        )
+        .join(ImportBatch, ImportBatch.id == SiteWorker.batch_id)
+        .where(SiteWorker.from_key_region.is_(True), SiteWorker.certificate_checked.is_(None))
+        .order_by(SiteWorker.id_number),
+        ["site_id", "id_number", "name", "home_province", "arrived_on", "filename"],
+    )
+    subdistricts = _frame(
+        session,
+        select(Area.code, Area.population)
+        .where(Area.level == AreaLevel.SUBDISTRICT)
+        .order_by(Area.code),
+        ["code", "population"],
+    )
+    since = session.scalar(select(func.max(EpidemicCount.date)))
+    epidemic = _frame(
+        session,
+        select(EpidemicCount.date, EpidemicCount.level, EpidemicCount.new_cases,
+               EpidemicCount.current_cases)
+        .where(EpidemicCount.date >= (since or dt.date.min) - dt.timedelta(days=7))
+        .order_by(EpidemicCount.level, EpidemicCount.date),
+        ["date", "level", "new_cases", "current_cases"],
+    )  # fmt: skip
+    last_obs = session.scalar(select(func.max(HomeObservation.date)))
+    home = _frame(
+        session,
+        select(HomeObservation.date, HomeObservation.committee_code, HomeObservation.people)
+        .where(HomeObservation.date == last_obs)
+        .order_by(HomeObservation.committee_code),
+        ["date", "committee_code", "people"],
+    )
+    last_task = session.scalar(select(func.max(DisinfectionTask.due_on)))
+    tasks = _frame(
+        session,
+        select(
+            DisinfectionTask.place_id,
+            DisinfectionTask.due_on,
+            DisinfectionTask.place_name,
+            DisinfectionTask.place_kind,
+            DisinfectionTask.subdistrict_code,
+            DisinfectionTask.done_at,
+        )
+        .where(DisinfectionTask.due_on >= (last_task or dt.date.min) - dt.timedelta(days=2))
+        .order_by(DisinfectionTask.place_id, DisinfectionTask.due_on),
+        ["place_id", "due_on", "place_name", "place_kind", "subdistrict_code", "done_at"],
+    )
+    last_mask = session.scalar(select(func.max(MaskSupply.date)))
+    masks = _frame(
+        session,
+        select(MaskSupply.date, MaskSupply.subdistrict_code, MaskSupply.reserved,
+               MaskSupply.delivered)
+        .where(MaskSupply.date >= (last_mask or dt.date.min) - dt.timedelta(days=1))
+        .order_by(MaskSupply.subdistrict_code, MaskSupply.date),
+        ["date", "subdistrict_code", "reserved", "delivered"],
+    )  # fmt: skip
+    last_ret = session.scalar(select(func.max(OfficeReturnees.date)))
+    rows = session.execute(
+        select(
+            OfficeReturnees.date,
+            OfficeReturnees.building_id,
+            OfficeReturnees.building_name,
+            OfficeReturnees.subdistrict_code,
+            OfficeReturnees.returnees,
+            OfficeReturnees.geom,
+        )
+        .where(OfficeReturnees.date >= (last_ret or dt.date.min) - dt.timedelta(days=15))
+        .order_by(OfficeReturnees.building_id, OfficeReturnees.date)
+    ).all()
+    returnees = pd.DataFrame(
+        [(d, b, n, c, r, g.x if g else None, g.y if g else None) for d, b, n, c, r, g in rows],
+        columns=["date", "building_id", "building_name", "subdistrict_code", "returnees",
+                 "lon", "lat"],
+    )  # fmt: skip
+    return {
+        "unchecked": unchecked,
+        "subdistricts": subdistricts,
+        "epidemic": epidemic,
+        "home_observation": home,
+        "disinfection": tasks,
+        "masks": masks,
+        "returnees": returnees,
+    }
 
 
 # --------------------------------------------------------------------------- the round
@@ -189,7 +327,13 @@ def simulate_round(settings: Settings, *, now: dt.datetime) -> int:
         *write_indicators(settings, world, inbox, now=now, tz=tz),
         *write_enterprise_updates(settings, world, inbox, now=now, tz=tz),
         *write_shop_updates(settings, world, inbox, now=now, tz=tz),
+        *write_site_updates(settings, world, inbox, now=now, tz=tz),
         *write_site_checkins(settings, world, inbox, now=now, tz=tz),
+        *write_epidemic(settings, world, inbox, now=now, tz=tz),
+        *write_home_observation(settings, world, inbox, now=now, tz=tz),
+        *write_disinfection(settings, world, inbox, now=now, tz=tz),
+        *write_masks(settings, world, inbox, now=now, tz=tz),
+        *write_returnees(settings, world, inbox, now=now, tz=tz),
     ]
     logger.info("simulator wrote %d files", len(written))
     return len(written)
@@ -423,77 +567,420 @@ def write_indicators(settings, world, inbox, *, now, tz) -> list[Path]:
     return out
 
 
+# --------------------------------------------------------------------------- registers (issue 5)
+
+# Transitions per day, as a share of the enterprises in the state they leave, and where to.
+ENTERPRISE_DAILY = (
+    ("not_registered", "registered", 0.08),
+    ("registered", "approved", 0.10),
+    ("approved", "reopened", 0.08),
+    ("reopened", "suspended", 0.002),
+    ("suspended", "reopened", 0.08),
+)
+SITE_DAILY = (("approved", "reopened", 0.06), ("suspended", "reopened", 0.04))
+MAX_ROWS_PER_ROUND = 400  # check-in refreshes per file: a day's reset spreads over rounds
+CREWS_PER_MORNING = 40  # crews arriving at sites between 06:00 and 11:00
+KEY_ARRIVALS_PER_MORNING = 1.5  # of which from a key region (a crew of one, unchecked)
+CERTIFICATE_CHECK_MINUTES = (60, 120)  # a key-region arrival is checked this long after
+SHOP_CLOSINGS_PER_DAY = 1.0
+DISINFECTION_MISSED = 0.02  # tasks not done on their day (overdue tomorrow)
+
+
+def _wave(h: float) -> float:
+    """Office-day rhythm of approvals and reopenings: a morning wave 09-11, a smaller one 14-16."""
+    return float(np.interp(h, [0, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 24],
+                           [0, 0, 1.2, 1.6, 1.0, 0.3, 0.4, 1.1, 1.0, 0.6, 0, 0]))  # fmt: skip
+
+
+_WAVE_AREA = float(np.trapezoid([_wave(h) for h in np.arange(0, 24, 0.05)], dx=0.05))
+
+
+def _per_round(settings, daily: float, shape: float) -> float:
+    """Expected events in one round for ``daily`` events a day spread by ``shape`` (0..)."""
+    return daily * shape / _WAVE_AREA * settings.simulator_interval_s / 3600
+
+
+def _hash_u(settings, what: str, day: dt.date, ids) -> np.ndarray:
+    """A [0, 1) draw per id and day that does not depend on the other ids."""
+    prefix = f"{settings.demo_seed}:{what}:{day.isoformat()}:".encode()
+    return np.array([zlib.crc32(prefix + str(i).encode()) for i in ids], dtype=float) / 2**32
+
+
+def _local_day(t, tz) -> dt.date | None:
+    if t is None or pd.isna(t):
+        return None
+    return pd.Timestamp(t).tz_convert(tz).date() if pd.Timestamp(t).tzinfo else t.date()
+
+
+def _object_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Rows to a frame whose absent cells are blank in the CSV (never "12.0" for an int)."""
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
 def write_enterprise_updates(settings, world, inbox, *, now, tz) -> list[Path]:
-    """During working hours, a few enterprises move one step along the reopening path."""
-    local = now.astimezone(tz)
-    if not 8 <= local.hour < 20 or world.enterprises.empty:
-        return []
-    rng = _rng(settings, "enterprises", _stamp(now))
-    nxt = {"not_registered": "registered", "registered": "approved", "approved": "reopened"}
+    """Enterprises move along the reopening path in waves (09-11 and 14-16); reopened ones
+    get staff back and their staff check in through the morning; a new day resets check-ins.
+
+    Every change is one step allowed by :mod:`dashboard.states`; a file holds at most one row
+    per enterprise.
+    """
     ent = world.enterprises
-    movable = ent[ent["state"].isin(nxt)]
-    rows = []
-    if not movable.empty:
-        pick = movable.sample(n=min(len(movable), int(rng.integers(1, 6))), random_state=rng)
+    if ent.empty:
+        return []
+    local = now.astimezone(tz)
+    today = local.date()
+    h = local.hour + local.minute / 60
+    rng = _rng(settings, "enterprises", _stamp(now))
+    rows: dict[str, dict] = {}
+    share = checkin_share(local)
+    # Each enterprise's share of staff who check in, the same every day.
+    diligence = 0.85 + 0.15 * _hash_u(settings, "diligence", dt.date.min, ent["credit_code"])
+    for old, new, daily in ENTERPRISE_DAILY:
+        pool = ent[ent["state"] == old]
+        if pool.empty:
+            continue
+        # Registration is online (any time of day); approvals and reopenings follow the wave.
+        shape = 1.0 / 24 * _WAVE_AREA if old == "not_registered" else _wave(h)
+        k = min(len(pool), int(rng.poisson(_per_round(settings, daily * len(pool), shape))))
+        if k == 0:
+            continue
+        weights = np.ones(len(pool))
+        if old == "approved":  # those past their planned day reopen first
+            late = pool["planned_day"].map(lambda d: d is not None and d <= today).to_numpy(bool)
+            weights[late] = 4.0
+        pick = pool.iloc[rng.choice(len(pool), k, replace=False, p=weights / weights.sum())]
         for r in pick.itertuples():
-            new_state = nxt[r.state]
-            returned = r.planned if new_state == "reopened" else r.returned
-            if new_state == "reopened":
-                returned = int(round(r.planned * rng.uniform(0.5, 0.8)))
-            rows.append({"credit_code": r.credit_code, "state": new_state,
-                         "returned_headcount": returned})
-    reopened = ent[(ent["state"] == "reopened") & (ent["returned"] < ent["planned"])]
-    if not reopened.empty:
-        pick = reopened.sample(n=min(len(reopened), 5), random_state=rng)
-        for r in pick.itertuples():
-            returned = min(r.planned, r.returned + int(rng.integers(1, 4)))
-            rows.append({"credit_code": r.credit_code, "state": "reopened",
-                         "returned_headcount": returned})
+            row: dict = {"credit_code": r.credit_code, "state": new}
+            if new == "registered":
+                planned = r.planned or int(np.clip(rng.lognormal(np.log(20), 1.0), 2, 3000))
+                row.update(
+                    planned_reopen_date=(today + dt.timedelta(days=int(rng.integers(1, 15)))),
+                    planned_headcount=planned,
+                    returned_headcount=0,
+                    pending_approvals=int(planned * rng.uniform(0.3, 1.0)),
+                )
+            elif new == "approved":
+                row["pending_approvals"] = int(r.planned * rng.uniform(0.1, 0.6))
+            elif new == "reopened" and old == "approved":
+                returned = int(round(r.planned * rng.uniform(0.3, 0.6)))
+                row.update(
+                    returned_headcount=returned,
+                    capacity_pct=round(100 * returned / max(r.planned, 1), 1),
+                    checkins_today=int(returned * share),
+                    pending_approvals=int((r.planned - returned) * rng.uniform(0.0, 0.3)),
+                )
+                if rng.random() < 0.3 and r.planned > returned:
+                    trades = rng.choice(["电工", "焊工", "普工", "厨师", "快递员", "保洁", "保安",
+                                         "司机"], size=2, replace=False)  # fmt: skip
+                    row["labour_gap"] = ";".join(f"{t}:{int(rng.integers(1, 4))}" for t in trades)
+            elif new == "suspended":
+                row.update(capacity_pct=0.0, checkins_today=0)
+            rows[r.credit_code] = row
+    # Staff come back to reopened enterprises in the morning.
+    back = ent[(ent["state"] == "reopened") & (ent["returned"] < ent["planned"])]
+    if not back.empty and 7 <= h < 12:
+        k = min(len(back), int(rng.poisson(_per_round(settings, 0.25 * len(back), 1.0))))
+        for i in rng.choice(len(back), k, replace=False):
+            r = back.iloc[i]
+            if r.credit_code in rows:
+                continue
+            returned = int(min(r.planned, r.returned + rng.integers(1, 4)))
+            rows[r.credit_code] = {
+                "credit_code": r.credit_code,
+                "state": "reopened",
+                "returned_headcount": returned,
+                "capacity_pct": round(100 * returned / max(r.planned, 1), 1),
+                "checkins_today": int(returned * share),
+            }
+    # Today's health check-ins: from zero at midnight, climbing through the morning.
+    at_work = ent["state"] == "reopened"
+    target = np.floor(ent["returned"].to_numpy(float) * diligence * share).astype(int)
+    stale = ent["updated_at"].map(lambda t: _local_day(t, tz) != today).to_numpy(bool)
+    behind = at_work.to_numpy() & ((ent["checkins"].to_numpy() < target) | (
+        stale & (ent["checkins"].to_numpy() != target)))  # fmt: skip
+    todo = [i for i in np.flatnonzero(behind) if ent["credit_code"].iat[i] not in rows]
+    if len(todo) > MAX_ROWS_PER_ROUND:
+        todo = sorted(rng.choice(todo, MAX_ROWS_PER_ROUND, replace=False))
+    for i in todo:
+        code = ent["credit_code"].iat[i]
+        rows[code] = {"credit_code": code, "checkins_today": int(target[i])}
     if not rows:
         return []
-    frame = pd.DataFrame(rows).drop_duplicates("credit_code", keep="last")
+    columns = ["credit_code", "state", "planned_reopen_date", "planned_headcount",
+               "returned_headcount", "capacity_pct", "pending_approvals", "checkins_today",
+               "labour_gap"]  # fmt: skip
+    frame = _object_frame(list(rows.values()), columns)
     return [_write(inbox, "enterprises", f"enterprises_{_stamp(now)}", frame)]
 
 
 def write_shop_updates(settings, world, inbox, *, now, tz) -> list[Path]:
-    """Shops open through the morning and close in the evening."""
-    if world.shops.empty:
+    """Shops report their day between 07:00 and 10:00 (a few later), each at its own minute
+    (:func:`dashboard.demo.registers.shop_day_plan`, the demo builder's plan too): open for
+    most, closed for some; now and then one closes down for good."""
+    shops = world.shops
+    if shops.empty:
         return []
     local = now.astimezone(tz)
-    h = local.hour + local.minute / 60
-    target_open = float(np.interp(h, [0, 7, 10, 20, 22, 24], [0.05, 0.1, 0.85, 0.85, 0.15, 0.05]))
+    today = local.date()
+    plan = shop_day_plan(settings.demo_seed, today, shops["licence_id"])
+    reported = shops["open_on"].map(lambda d: d == today).to_numpy(bool)
+    down = shops["closed_down"].fillna(False).to_numpy(bool)
+    due = (plan["minute"].to_numpy() <= local.hour * 60 + local.minute) & ~reported & ~down
+    frame = pd.DataFrame(
+        {
+            "licence_id": shops["licence_id"].to_numpy()[due],
+            "date": today.isoformat(),
+            "is_open": np.where(plan["is_open"].to_numpy()[due], "true", "false"),
+            "closed_down": "",
+        }
+    )
     rng = _rng(settings, "shops", _stamp(now))
-    shops = world.shops
-    open_now = shops["is_open"].astype(bool)
-    gap = target_open - open_now.mean()
-    if abs(gap) < 0.01:
+    if rng.random() < _per_round(settings, SHOP_CLOSINGS_PER_DAY, _wave(local.hour)):
+        alive = shops["licence_id"].to_numpy()[~down]
+        gone = alive[rng.integers(len(alive))]
+        frame = frame[frame["licence_id"] != gone]
+        extra = {"licence_id": gone, "date": today.isoformat(), "is_open": "false",
+                 "closed_down": "true"}  # fmt: skip
+        frame = pd.concat([frame, pd.DataFrame([extra])], ignore_index=True)
+    if frame.empty:
         return []
-    pool = shops[~open_now] if gap > 0 else shops[open_now]
-    k = min(len(pool), max(1, int(abs(gap) * len(shops) * 0.25)))
-    if k == 0:
-        return []
-    pick = pool.sample(n=k, random_state=rng)
-    frame = pd.DataFrame({"licence_id": pick["licence_id"], "is_open": gap > 0})
     return [_write(inbox, "shops", f"shops_{_stamp(now)}", frame)]
 
 
-def write_site_checkins(settings, world, inbox, *, now, tz) -> list[Path]:
-    """In the morning, crews arrive at sites; a few come from a key region."""
+def write_site_updates(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Sites approved to resume go back to work in the office day's waves; a suspended one
+    now and then resumes."""
+    sites = world.sites
+    if sites.empty:
+        return []
     local = now.astimezone(tz)
-    if not 6 <= local.hour < 11 or world.sites.empty:
+    rng = _rng(settings, "site-states", _stamp(now))
+    rows = []
+    for old, new, daily in SITE_DAILY:
+        pool = sites[sites["state"] == old]
+        lam = _per_round(settings, daily * len(pool), _wave(local.hour + local.minute / 60))
+        k = min(len(pool), int(rng.poisson(lam))) if len(pool) else 0
+        for i in rng.choice(len(pool), k, replace=False) if k else []:
+            rows.append({"site_id": pool["site_id"].iat[i], "state": new})
+    if not rows:
         return []
+    return [_write(inbox, "sites", f"sites_{_stamp(now)}", pd.DataFrame(rows))]
+
+
+_CHECKIN_STAMP = re.compile(r"site_checkins_(\d{8}T\d{6}Z)")
+
+
+def write_site_checkins(settings, world, inbox, *, now, tz) -> list[Path]:
+    """In the morning, crews arrive at sites; now and then one from a key region, sent with the
+    isolation certificate not yet checked, and checked (a new row, certificate true) an hour or
+    two after the file that brought it."""
+    local = now.astimezone(tz)
     rng = _rng(settings, "sites", _stamp(now))
-    if rng.random() > 0.4:
+    rows = []
+    if 6 <= local.hour < 11 and not world.sites.empty:
+        per_round = CREWS_PER_MORNING * settings.simulator_interval_s / (5 * 3600)
+        n_crews = int(rng.poisson(per_round))
+        key = rng.random() < KEY_ARRIVALS_PER_MORNING * settings.simulator_interval_s / (5 * 3600)
+        if n_crews or key:
+            sites = list(rng.choice(world.sites["site_id"].to_numpy(), size=n_crews + key))
+            sizes = np.array([*rng.integers(1, 6, size=n_crews), *([1] if key else [])])
+            # The same worker generator as the demo district, everyone arriving today.
+            crew = build_workers(sites, sizes, local.date(), rng, key_recent=int(key),
+                                 key_unchecked=int(key))  # fmt: skip
+            crew["arrived_on"] = local.date().isoformat()
+            crew["from_key_region"] = np.where(crew["from_key_region"], "true", "false")
+            crew["certificate_checked"] = ""
+            rows.append(crew)
+    # Certificates of earlier key-region arrivals, checked an hour or two after they came.
+    sent = world.unchecked
+    if not sent.empty:
+        lo, hi = CERTIFICATE_CHECK_MINUTES
+        delay = lo + (hi - lo) * _hash_u(settings, "check", dt.date(2020, 1, 1), sent["id_number"])
+        when = [
+            dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+            if (m := _CHECKIN_STAMP.search(f)) else None
+            for f in sent["filename"]
+        ]  # fmt: skip
+        due = [w is not None and now >= w + dt.timedelta(minutes=float(d))
+               for w, d in zip(when, delay, strict=True)]  # fmt: skip
+        checked = sent[np.array(due, dtype=bool)]
+        if not checked.empty:
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "site_id": checked["site_id"],
+                        "id_number": checked["id_number"],
+                        "name": checked["name"],
+                        "home_province": checked["home_province"],
+                        "arrived_on": checked["arrived_on"].map(lambda d: d.isoformat()),
+                        "from_key_region": "true",
+                        "certificate_checked": "true",
+                    }
+                )
+            )
+    if not rows:
         return []
-    sites = rng.choice(world.sites["site_id"].to_numpy(), size=int(rng.integers(1, 3)))
-    sizes = rng.integers(1, 4, size=len(sites))
-    # The same worker generator as the demo district, everyone arriving today.
-    crew = build_workers(list(sites), sizes, local.date(), rng)
-    crew["arrived_on"] = local.date().isoformat()
-    recent = rng.random(len(crew)) < 0.5  # half the key-region arrivals are checked at once
-    crew["certificate_checked"] = [
-        bool(r) if key else "" for r, key in zip(recent, crew["from_key_region"], strict=True)
-    ]
-    rows = crew[["site_id", "id_number", "name", "home_province", "arrived_on",
-                 "from_key_region", "certificate_checked"]]
-    return [_write(inbox, "site_checkins", f"site_checkins_{_stamp(now)}", rows)]
+    columns = ["site_id", "id_number", "name", "home_province", "arrived_on",
+               "from_key_region", "certificate_checked"]  # fmt: skip
+    frame = pd.concat([r[columns] for r in rows], ignore_index=True)
+    return [_write(inbox, "site_checkins", f"site_checkins_{_stamp(now)}", frame)]
+
+
+# --------------------------------------------------------------------------- overview (issue 5)
+
+
+def write_epidemic(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Once a day, from 08:00, the figures published for today, continuing the last ones."""
+    local = now.astimezone(tz)
+    today = local.date()
+    ep = world.epidemic
+    if local.hour < 8 or ep.empty or ep["date"].max() >= today:
+        return []
+    name = f"epidemic_{today:%Y%m%d}"
+    if name in _pending(inbox, "epidemic"):
+        return []
+    rng = _rng(settings, "epidemic", today.isoformat())
+    rows = []
+    for level, _, decline, _, discharge in overview.EPIDEMIC:
+        hist = ep[ep["level"] == level]
+        if hist.empty:
+            continue
+        mean = float(hist["new_cases"].tail(7).mean()) * decline
+        new, current = overview.epidemic_step(
+            int(hist["current_cases"].iat[-1]), mean, discharge, rng
+        )
+        rows.append({"date": today.isoformat(), "level": level, "new_cases": new,
+                     "current_cases": current})  # fmt: skip
+    return [_write(inbox, "epidemic", name, pd.DataFrame(rows))] if rows else []
+
+
+def write_home_observation(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Once a day, from 08:00, each committee's people under home observation: most of
+    yesterday's stay (their 14 days are not over), a few new arrivals join."""
+    local = now.astimezone(tz)
+    today = local.date()
+    obs = world.home_observation
+    if local.hour < 8 or obs.empty or obs["date"].max() >= today:
+        return []
+    name = f"home_observation_{today:%Y%m%d}"
+    if name in _pending(inbox, "home_observation"):
+        return []
+    rng = _rng(settings, "home_observation", today.isoformat())
+    prev = obs["people"].to_numpy(int)
+    inflow = rng.poisson(max(prev.sum(), 1) * 0.02 / len(prev), len(prev))
+    people = rng.binomial(prev, overview.HOME_OBSERVATION_DECLINE - 0.02) + inflow
+    frame = pd.DataFrame(
+        {"date": today.isoformat(), "committee_code": obs["committee_code"], "people": people}
+    )
+    return [_write(inbox, "home_observation", name, frame)]
+
+
+def write_disinfection(settings, world, inbox, *, now, tz) -> list[Path]:
+    """The day's tasks as soon as the day starts, then each ticked off at its own time between
+    07:00 and 18:00; a few are missed (overdue from tomorrow)."""
+    tasks = world.disinfection
+    if tasks.empty:
+        return []
+    local = now.astimezone(tz)
+    today = local.date()
+    places = tasks.drop_duplicates("place_id", keep="last")
+    todays = tasks[tasks["due_on"] == today]
+    rows = []
+    missing = places[~places["place_id"].isin(todays["place_id"])]
+    for p in missing.itertuples(index=False):
+        if overview.disinfection_due(p.place_id, p.place_kind, today):
+            rows.append({"place_id": p.place_id, "due_on": today.isoformat(),
+                         "place_name": p.place_name, "place_kind": p.place_kind,
+                         "subdistrict_code": p.subdistrict_code, "done_at": ""})  # fmt: skip
+    open_ = todays[todays["done_at"].isna()]
+    if not open_.empty:
+        u = _hash_u(settings, "disinfection", today, open_["place_id"])
+        missed = _hash_u(settings, "disinfection-missed", today, open_["place_id"])
+        minute = (7 * 60 + u * 11 * 60).astype(int)
+        done = (minute <= local.hour * 60 + local.minute) & (missed >= DISINFECTION_MISSED)
+        for p, m in zip(open_[done].itertuples(index=False), minute[done], strict=True):
+            at = dt.datetime.combine(today, dt.time(), tzinfo=tz) + dt.timedelta(minutes=int(m))
+            rows.append({"place_id": p.place_id, "due_on": today.isoformat(),
+                         "place_name": p.place_name, "place_kind": p.place_kind,
+                         "subdistrict_code": p.subdistrict_code,
+                         "done_at": at.isoformat(timespec="minutes")})  # fmt: skip
+    if not rows:
+        return []
+    return [_write(inbox, "disinfection", f"disinfection_{_stamp(now)}", pd.DataFrame(rows))]
+
+
+def write_masks(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Today's reservations climb 08:00-20:00; yesterday's are delivered 09:00-18:00. Written
+    when the hour's figures differ from what is stored."""
+    masks, subs = world.masks, world.subdistricts
+    if masks.empty or subs.empty:
+        return []
+    local = now.astimezone(tz)
+    today = local.date()
+    yesterday = today - dt.timedelta(days=1)
+    h = local.hour  # hourly steps: a file at most once an hour
+    booked = float(np.interp(h, [8, 20], [0, 1]))
+    handed = float(np.interp(h, [9, 18], [0, 1]))
+    rng = _rng(settings, "masks", today.isoformat())
+    full = rng.poisson(np.maximum(subs["population"].fillna(0).to_numpy(float), 2000)
+                       * overview.MASKS_PER_RESIDENT)  # fmt: skip
+    prev = masks[masks["date"] == yesterday].set_index("subdistrict_code")["reserved"]
+    stored = masks[masks["date"] == today].set_index("subdistrict_code")
+    rows = []
+    for code, total in zip(subs["code"], full, strict=True):
+        reserved = int(total * booked)
+        delivered = int(round(float(prev.get(code, 0)) * 0.98 * handed))
+        if code in stored.index and (
+            int(stored.at[code, "reserved"]), int(stored.at[code, "delivered"])
+        ) == (reserved, delivered):
+            continue
+        rows.append({"date": today.isoformat(), "subdistrict_code": code,
+                     "reserved": reserved, "delivered": delivered})  # fmt: skip
+    if not rows:
+        return []
+    name = f"masks_{today:%Y%m%d}_{h:02d}"
+    if name in _pending(inbox, "masks"):
+        return []
+    return [_write(inbox, "masks", name, pd.DataFrame(rows))]
+
+
+def write_returnees(settings, world, inbox, *, now, tz) -> list[Path]:
+    """Each building's returnees today climb as people badge in (08:00-10:30), towards the
+    count a week ago grown at the building's own pace over the week before."""
+    ret = world.returnees
+    if ret.empty:
+        return []
+    local = now.astimezone(tz)
+    today = local.date()
+    slot = local.replace(minute=local.minute // 10 * 10, second=0, microsecond=0)
+    share = overview.returnee_morning_share(slot)
+    if share <= 0:
+        return []
+    rng = _rng(settings, "returnees", today.isoformat())
+    rows = []
+    for bid, hist in ret.groupby("building_id", sort=True):
+        by_day = hist.set_index("date")["returnees"]
+        week = by_day.get(today - dt.timedelta(days=7))
+        before = by_day.get(today - dt.timedelta(days=14))
+        last = hist[hist["date"] < today].tail(1)
+        if last.empty:
+            continue
+        base = float(week if week is not None else last["returnees"].iat[0])
+        growth = 1.03
+        if week is not None and before:
+            growth = float(np.clip((week / before) ** (1 / 7), 1.0, 1.25))
+        full = base * growth**7 * rng.uniform(0.97, 1.03)
+        count = int(full * share)
+        if by_day.get(today) == count:
+            continue
+        b = last.iloc[0]
+        rows.append({"date": today.isoformat(), "building_id": bid,
+                     "building_name": b["building_name"],
+                     "subdistrict_code": b["subdistrict_code"], "lon": b["lon"],
+                     "lat": b["lat"], "returnees": count})  # fmt: skip
+    if not rows:
+        return []
+    name = f"returnees_{_stamp(slot)}"
+    if name in _pending(inbox, "returnees"):
+        return []
+    return [_write(inbox, "returnees", name, pd.DataFrame(rows), prj=True)]
