@@ -153,6 +153,25 @@ def score_risk_catch_up(settings: Settings, now: dt.datetime) -> int:
     return score_risk(settings, now, catch_up_only=True)
 
 
+def snapshot_registers(settings: Settings, now: dt.datetime) -> int:
+    """Write the registers' figures now as today's (district-local) ``register_counts`` rows,
+    replacing today's earlier snapshot; rows written.
+
+    A day's close is its last snapshot, taken within one interval (5 minutes) before
+    midnight: registers hold only their current state, so a day that was missed cannot be
+    recomputed later, and "change since yesterday" then compares with the latest day that has
+    a close.
+    """
+    from dashboard import register_counts
+
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    with session_scope(settings.database_url) as session:
+        return register_counts.snapshot_registers(session, today, now=now)
+
+
+SNAPSHOT_INTERVAL_S = 300
+
+
 def _risk_nightly(settings: Settings) -> BaseTrigger:
     hour, minute = settings.risk_score_hour_minute
     return CronTrigger(hour=hour, minute=minute, timezone=settings.timezone)
@@ -227,6 +246,13 @@ JOBS: dict[str, JobSpec] = {
             score_risk_catch_up,
             lambda s: IntervalTrigger(seconds=RISK_CATCH_UP_INTERVAL_S, start_date=ANCHOR),
             "Every 5 minutes: score days whose indicators arrived or changed since scoring.",
+        ),
+        JobSpec(
+            "snapshot_registers",
+            snapshot_registers,
+            lambda s: IntervalTrigger(seconds=SNAPSHOT_INTERVAL_S, start_date=ANCHOR),
+            "Every 5 minutes: today's register figures (counts per state, headcounts, "
+            "arrivals); the day's last snapshot is its close, for the change since yesterday.",
         ),
         JobSpec(
             "prune_history",
