@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from dash import Patch, no_update
 from dash.development.base_component import Component
+from shapely import Point
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from test_web_support import (
@@ -20,6 +21,8 @@ from test_web_support import (
     P112,
     P211,
     RISK_DAY,
+    S1,
+    S2,
     import_app,
     use_as_app_database,
     write_small_risk,
@@ -30,7 +33,17 @@ from callbacks import wall
 from dashboard import figures, freshness, i18n, risk, versions
 from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
-from dashboard.models import IndicatorValue
+from dashboard.models import (
+    ConstructionSite,
+    DisinfectionTask,
+    Enterprise,
+    EpidemicCount,
+    IndicatorValue,
+    MaskSupply,
+    OfficeReturnees,
+    RegisterCount,
+    Shop,
+)
 from layouts.crowd import crowd_layout
 from layouts.ids import KPI_TILES, Crowd, Ops, Risk, Wall
 from layouts.ops import ops_layout
@@ -453,3 +466,129 @@ def test_web022_rescoring_a_day_changes_the_map_values(risk_db, monkeypatch):
     new = wall.check_versions(1, store)
     assert new["changed"] == ["risk"]
     assert _ops(wall.refresh_map(new, "zh", None))[("data", 0, "z")] == [3, 1, 4]
+
+
+# --------------------------------------------------------------------------- registers, overview
+
+TODAY_LOCAL = dt.date(2026, 11, 21)  # NOW's day in Shanghai
+
+
+def _overview_rows(url: str) -> None:
+    """Hand-made figures on the small district for the registers panel and the overview tiles
+    (the small district has sites G1 and G2, shops L1-L4, four enterprises)."""
+    yesterday = TODAY_LOCAL - dt.timedelta(days=1)
+    with session_scope(url) as s:
+        # shops today: L1 open, L3 closed, L2 reported yesterday only, L4 never: 1 / 1 / 2
+        s.get(Shop, "L1").open_on = TODAY_LOCAL
+        s.get(Shop, "L3").open_on = TODAY_LOCAL
+        s.get(Shop, "L2").open_on = yesterday
+        for lid, x in (("L1", 121.41), ("L2", 121.42), ("L3", 121.415), ("L4", 121.45)):
+            s.get(Shop, lid).geom = Point(x, 31.16)
+        s.get(Enterprise, "91310104000000001X").labour_gap = {"电工": 3, "普工": 1}
+        s.get(Enterprise, "91310104000000004X").labour_gap = {"电工": 2}
+        s.get(Enterprise, "91310104000000001X").geom = Point(121.41, 31.17)
+        s.get(Enterprise, "91310104000000004X").geom = Point(121.45, 31.17)
+        g2 = s.get(ConstructionSite, "G2")
+        g2.unchecked_arrivals, g2.key_region_arrivals, g2.geom = 2, 2, Point(121.44, 31.18)
+        # yesterday's close: 3 shops open, 1 enterprise reopened (now 2), no sites
+        for (register, metric), value in {
+            ("shops", "state:open"): 3,
+            ("enterprises", "state:reopened"): 1,
+        }.items():
+            s.add(RegisterCount(date=yesterday, register=register, subdistrict_code="",
+                                metric=metric, value=value))
+        s.add_all(
+            [
+                EpidemicCount(
+                    date=TODAY_LOCAL, level="country", new_cases=350, current_cases=29000
+                ),
+                EpidemicCount(date=TODAY_LOCAL, level="city", new_cases=2, current_cases=150),
+                EpidemicCount(date=yesterday, level="district", new_cases=0, current_cases=7),
+                DisinfectionTask(place_id="K1", due_on=yesterday, place_name="甲菜场",
+                                 subdistrict_code=S1),
+                DisinfectionTask(place_id="K2", due_on=TODAY_LOCAL, place_name="乙菜场",
+                                 subdistrict_code=S2, done_at=NOW),
+                DisinfectionTask(place_id="K3", due_on=TODAY_LOCAL, place_name="丙菜场",
+                                 subdistrict_code=S2),
+                MaskSupply(date=TODAY_LOCAL, subdistrict_code=S1, reserved=500, delivered=420),
+                MaskSupply(date=yesterday, subdistrict_code=S1, reserved=300, delivered=300),
+                OfficeReturnees(date=TODAY_LOCAL - dt.timedelta(days=7), building_id="B1",
+                                building_name="甲大厦", subdistrict_code=S1, returnees=100),
+                OfficeReturnees(date=TODAY_LOCAL, building_id="B1", building_name="甲大厦",
+                                subdistrict_code=S1, returnees=340),
+            ]
+        )
+        versions.bump("epidemic", "disinfection", "masks", "returnees", session=s, at=NOW)
+
+
+@pytest.fixture
+def overview_db(app_db) -> str:
+    _overview_rows(app_db)
+    return app_db
+
+
+def test_web030_registers_redraw_only_the_register_that_changed(overview_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    out = wall.refresh_registers({**store, "changed": ["shops"]}, "zh")
+    assert out[0] is no_update and out[1] is no_update  # enterprises
+    assert out[4] is no_update and out[5] is no_update  # sites
+    shops = _text(out[3])
+    # open 1 (3 at yesterday's close: ▼2), closed 1, not reported 2
+    assert "今日营业 1 ▼2" in shops and "今日未营业 1" in shops and "今日未报 2" in shops
+    assert _text(out[2]) == "截至 09:50"  # the shops dataset was written at 01:50 UTC
+    assert wall.refresh_registers({**store, "changed": ["pings"]}, "zh") == (no_update,) * 6
+
+
+def test_web031_registers_panel_figures_and_flagged_site(overview_db, monkeypatch):
+    out = wall.refresh_registers(_first_tick(monkeypatch), "en")
+    ent, sites = _text(out[1]), _text(out[5])
+    assert "Reopened 2 ▲1" in ent and "Approved 1" in ent  # no close for "approved": 0 then
+    assert "电工 5" in ent and "普工 1" in ent  # 3 + 2 electricians
+    assert "On site 70" in sites and "New today 4" in sites  # G1 50 + G2 20; 3 + 1
+    assert "Unchecked arrivals 1" in sites and "二号工地" in sites and "乙街道" not in sites
+    assert "乙" in sites  # the subdistrict's short name beside the site
+    # counts only: no worker's name or ID number reaches the page
+    assert "测试" not in json.dumps(out, default=str) and "X" not in sites.replace("▲", "")
+
+
+def test_web032_register_map_patches_only_the_changed_registers_colours(
+    overview_db, monkeypatch
+):
+    store = _first_tick(monkeypatch)
+    fig, drawn = wall.refresh_register_map(store, {"w": 300, "h": 280}, None)
+    assert [t["type"] for t in fig["data"]] == ["scattermap"] * 3
+    assert [t["name"] for t in fig["data"]] == ["enterprises", "shops", "sites"]
+    shops = fig["data"][1]
+    assert list(shops["lon"]) == [121.41, 121.42, 121.415, 121.45]
+    assert list(shops["marker"]["color"]) == [3, 0, 4, 0]  # open, unreported, closed, never
+    assert list(fig["data"][2]["marker"]["color"]) == [5]  # G2 flagged (G1 has no point)
+    with session_scope(overview_db) as s:
+        s.get(Shop, "L2").open_on = TODAY_LOCAL
+        versions.bump("shops", session=s, at=NOW)
+    tick = wall.check_versions(1, store)
+    assert tick["changed"] == ["shops"]
+    patch, same = wall.refresh_register_map(tick, {"w": 300, "h": 280}, drawn)
+    assert same is no_update
+    assert _ops(patch) == {("data", 1, "marker", "color"): [3, 3, 4, 0]}
+    # another size: the whole figure again
+    fig2, drawn2 = wall.refresh_register_map(tick, {"w": 600, "h": 560}, drawn)
+    assert isinstance(fig2, dict) and drawn2 != drawn
+
+
+def test_web033_overview_tiles_redraw_on_their_own_dataset(overview_db, monkeypatch):
+    store = _first_tick(monkeypatch)
+    assert wall.refresh_epidemic({**store, "changed": ["masks"]}, "zh") == (no_update, no_update)
+    when, table = wall.refresh_epidemic(store, "zh")
+    assert _text(when) == "11-21"
+    text = _text(table)
+    assert "全国 350 29,000" in text and "全市 2 150" in text
+    assert "本区 11-20 0 7" in text  # the district's newest report is a day older: marked
+    when, tile = wall.refresh_disinfection(store, "zh")
+    # due today K2, K3 (K2 done); K1 due yesterday and not done: overdue
+    assert _text(tile) == "1 / 2 逾期 1" and _text(when) == "截至 10:00"
+    _, masks = wall.refresh_masks(store, "en")
+    assert _text(masks) == "420 / 500 7 days: 720 / 800"
+    _, rows = wall.refresh_returnees(store, "zh")
+    assert _text(rows) == "1 甲大厦 甲 340 +240 7天"
+    _, home = wall.refresh_home_observation(store, "zh")
+    assert _text(home) == "暂无数据"
