@@ -1,0 +1,207 @@
+"""Register snapshots: a small hand-made register, its figures per state and subdistrict counted
+by hand, written as a day's ``register_counts`` rows, on SQLite and PostgreSQL; the job."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select, update
+
+from dashboard import jobs, register_counts
+from dashboard.config import Settings
+from dashboard.db import session_scope
+from dashboard.models import (
+    Area,
+    AreaLevel,
+    ConstructionSite,
+    Enterprise,
+    JobRun,
+    RegisterCount,
+    Shop,
+)
+
+TODAY = dt.date(2026, 3, 2)
+YESTERDAY = TODAY - dt.timedelta(days=1)
+TOMORROW = TODAY + dt.timedelta(days=1)
+A, B = "310104001", "310104002"  # two subdistricts
+
+
+def _areas(session) -> None:
+    session.add(Area(code="310104", level=AreaLevel.DISTRICT, name="徐汇区"))
+    session.flush()
+    for code, name in ((A, "甲街道"), (B, "乙街道")):
+        session.add(Area(code=code, level=AreaLevel.SUBDISTRICT, name=name, parent_code="310104"))
+    session.flush()
+
+
+def _register(session) -> None:
+    """The hand-made register; the expected figures in the tests are counted from this list."""
+    _areas(session)
+    ent = [
+        # code, sub, state, planned day, planned, returned, pending, check-ins
+        ("E1", A, "reopened", dt.date(2026, 2, 20), 10, 8, 1, 5),
+        ("E2", A, "approved", dt.date(2026, 2, 25), 20, 0, 4, 0),  # lagging
+        ("E3", A, "registered", dt.date(2026, 3, 5), 5, 0, 5, 0),
+        ("E4", B, "not_registered", None, None, None, None, None),
+        ("E5", B, "suspended", dt.date(2026, 2, 10), 30, 12, 0, 0),  # lagging: not reopened
+        ("E6", B, "approved", TODAY, 8, 0, 2, 0),  # due today: not lagging yet
+    ]
+    for code, sub, state, day, planned, returned, pending, checkins in ent:
+        session.add(
+            Enterprise(
+                credit_code=code, name=code, subdistrict_code=sub, state=state,
+                planned_reopen_date=day, planned_headcount=planned,
+                returned_headcount=returned, pending_approvals=pending, checkins_today=checkins,
+            )
+        )  # fmt: skip
+    shops = [
+        # licence, sub, is_open, open_on, closed_down, staff
+        ("S1", A, True, TODAY, False, 3),  # open today
+        ("S2", A, True, YESTERDAY, False, 2),  # yesterday's report: unreported today
+        ("S3", A, False, TODAY, False, 1),  # closed today
+        ("S4", B, None, None, False, 0),  # never reported
+        ("S5", B, False, YESTERDAY, True, 0),  # closed down
+        ("S6", B, True, TODAY, False, 4),  # open today
+    ]
+    for lic, sub, is_open, on, down, staff in shops:
+        session.add(
+            Shop(licence_id=lic, name=lic, subdistrict_code=sub, is_open=is_open, open_on=on,
+                 closed_down=down, staff_registered=staff)
+        )  # fmt: skip
+    sites = [
+        # id, sub, state, planned day, headcount, new today, key-region arrivals, unchecked
+        ("T1", A, "reopened", dt.date(2026, 2, 20), 50, 3, 2, 1),  # flagged
+        ("T2", A, "approved", dt.date(2026, 2, 28), 0, 0, 0, 0),  # lagging
+        ("T3", B, "suspended", dt.date(2026, 3, 10), 20, 0, 1, 0),
+        ("T4", B, "reopened", dt.date(2026, 3, 1), 40, 5, 3, 2),  # flagged
+    ]
+    for sid, sub, state, day, head, new, key, unchecked in sites:
+        session.add(
+            ConstructionSite(
+                site_id=sid, name=sid, subdistrict_code=sub, state=state, planned_reopen_date=day,
+                headcount=head, new_arrivals_today=new, key_region_arrivals=key,
+                unchecked_arrivals=unchecked,
+            )
+        )  # fmt: skip
+    session.commit()
+
+
+def _stored(session, day: dt.date) -> dict[tuple[str, str, str], float]:
+    return register_counts.day_close(session, day)
+
+
+@pytest.fixture
+def register(session):
+    _register(session)
+    return session
+
+
+def test_reg001_enterprise_counts_per_state_and_subdistrict(register):
+    s = register
+    written = register_counts.snapshot_registers(s, TODAY)
+    s.commit()
+    got = _stored(s, TODAY)
+    assert written == s.scalar(select(func.count()).select_from(RegisterCount))
+    want = {
+        A: {"not_registered": 0, "registered": 1, "approved": 1, "reopened": 1, "suspended": 0},
+        B: {"not_registered": 1, "registered": 0, "approved": 1, "reopened": 0, "suspended": 1},
+        "": {"not_registered": 1, "registered": 1, "approved": 2, "reopened": 1, "suspended": 1},
+    }
+    for sub, states in want.items():
+        for state, n in states.items():
+            assert got[("enterprises", sub, f"state:{state}")] == n, (sub, state)
+    assert got[("enterprises", A, "total")] == 3 and got[("enterprises", "", "total")] == 6
+    assert got[("enterprises", "", "planned_headcount")] == 10 + 20 + 5 + 30 + 8
+    assert got[("enterprises", "", "returned_headcount")] == 8 + 12
+    assert got[("enterprises", "", "pending_approvals")] == 1 + 4 + 5 + 2
+    assert got[("enterprises", "", "checkins_today")] == 5
+    assert got[("enterprises", B, "returned_headcount")] == 12
+
+
+def test_reg002_laggards_planned_day_passed_not_reopened(register):
+    register_counts.snapshot_registers(register, TODAY)
+    got = _stored(register, TODAY)
+    assert got[("enterprises", A, "lagging")] == 1  # E2
+    assert got[("enterprises", B, "lagging")] == 1  # E5 (E6 is due today, not late yet)
+    assert got[("enterprises", "", "lagging")] == 2
+    assert got[("sites", "", "lagging")] == 1  # T2
+    # Tomorrow E6 is late too; E3 (due 5 March) still is not.
+    register_counts.snapshot_registers(register, TOMORROW)
+    assert _stored(register, TOMORROW)[("enterprises", "", "lagging")] == 3
+
+
+def test_reg003_shops_unreported_vs_open_on_a_day_boundary(register):
+    register_counts.snapshot_registers(register, TODAY)
+    register_counts.snapshot_registers(register, TOMORROW)
+    today, tomorrow = _stored(register, TODAY), _stored(register, TOMORROW)
+    assert {s: today[("shops", "", f"state:{s}")] for s in
+            ("open", "closed", "unreported", "closed_down")} == {
+        "open": 2, "closed": 1, "unreported": 2, "closed_down": 1}  # fmt: skip
+    assert today[("shops", A, "state:unreported")] == 1  # S2: yesterday's report
+    assert today[("shops", B, "state:unreported")] == 1  # S4: never reported
+    # After midnight, today's reports are yesterday's: every live shop is unreported.
+    assert {s: tomorrow[("shops", "", f"state:{s}")] for s in
+            ("open", "closed", "unreported", "closed_down")} == {
+        "open": 0, "closed": 0, "unreported": 5, "closed_down": 1}  # fmt: skip
+    assert today[("shops", "", "staff_registered")] == 10
+    assert today[("shops", A, "staff_registered")] == 6
+
+
+def test_reg004_sites_flagged_and_arrivals(register):
+    register_counts.snapshot_registers(register, TODAY)
+    got = _stored(register, TODAY)
+    assert got[("sites", "", "flagged")] == 2  # T1, T4
+    assert got[("sites", A, "flagged")] == 1 and got[("sites", B, "flagged")] == 1
+    assert got[("sites", "", "key_region_arrivals")] == 6
+    assert got[("sites", "", "unchecked_arrivals")] == 3
+    assert got[("sites", "", "headcount")] == 110
+    assert got[("sites", "", "new_arrivals_today")] == 8
+    assert got[("sites", "", "state:reopened")] == 2
+    assert got[("sites", B, "state:suspended")] == 1
+
+
+def test_reg005_district_row_is_the_sum_of_the_subdistricts(register):
+    register_counts.snapshot_registers(register, TODAY)
+    got = _stored(register, TODAY)
+    metrics = {(r, m) for r, sub, m in got if sub == ""}
+    assert len(metrics) == 11 + 6 + 12  # every register's metrics have a district row
+    for reg, metric in metrics:
+        parts = got.get((reg, A, metric), 0) + got.get((reg, B, metric), 0)
+        assert got[(reg, "", metric)] == parts, (reg, metric)
+
+
+def test_reg006_rerunning_the_snapshot_replaces_it(register):
+    s = register
+    first = register_counts.snapshot_registers(s, TODAY)
+    s.commit()
+    s.execute(update(Enterprise).where(Enterprise.credit_code == "E2").values(state="reopened"))
+    second = register_counts.snapshot_registers(s, TODAY)
+    s.commit()
+    assert first == second
+    assert s.scalar(select(func.count()).select_from(RegisterCount)) == second
+    got = _stored(s, TODAY)
+    assert got[("enterprises", "", "state:reopened")] == 2
+    assert got[("enterprises", "", "state:approved")] == 1
+    assert got[("enterprises", "", "lagging")] == 1
+    # Another day's rows are left alone.
+    register_counts.snapshot_registers(s, TOMORROW)
+    s.commit()
+    assert s.scalar(select(func.count()).select_from(RegisterCount)) == 2 * second
+
+
+def test_reg007_job_snapshots_the_local_day(db_url, tmp_path):
+    settings = Settings(database_url=db_url, var_dir=tmp_path / "var", demo=False)
+    with session_scope(db_url) as s:
+        _register(s)
+    # 16:30 UTC on 2 March is 00:30 on 3 March in Shanghai: the rows are the 3rd's.
+    now = dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC)
+    run = jobs.run_job("snapshot_registers", settings=settings, now=now)
+    assert run.status == "ok"
+    with session_scope(db_url) as s:
+        days = s.execute(select(RegisterCount.date, func.count()).group_by(RegisterCount.date))
+        assert dict(days.all()) == {TOMORROW: run.rows}
+        got = _stored(s, TOMORROW)
+        assert got[("shops", "", "state:unreported")] == 5
+        assert s.scalar(select(JobRun.status).where(JobRun.job_id == "snapshot_registers")) == "ok"
+    assert jobs.JOBS["snapshot_registers"].expected_interval_s(settings) == 300
