@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/risk_whatif.py
 	$(BIN)/python bench/crowd_aggregate.py
 	$(BIN)/python bench/crowd_render.py
+	$(BIN)/python bench/registers_grid.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
