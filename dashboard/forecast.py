@@ -123,7 +123,7 @@ def _day_kinds(index: pd.DatetimeIndex, tz: ZoneInfo, calendar: Calendar) -> pd.
         {
             "date": dates,
             "hour": local.hour,
-            "weekday": local.weekday,
+            "weekday": local.day_of_week,
             "off": np.array([k.is_off for k in kind], dtype=bool),
             "holiday": kind == DayType.HOLIDAY,
             "adjusted": kind == DayType.ADJUSTED_WORKDAY,
@@ -178,7 +178,7 @@ def _nanmean(stack: np.ndarray) -> np.ndarray:
 
 FEATURES = (
     "kind_profile",  # the same hour on the last days of the same kind, minus the base
-    "last_week",  # the same hour a week ago, minus the base
+    "last_week",  # the same hour a week ago if that day was the same kind, else the base; minus it
     "yesterday",  # the same hour a day ago if yesterday was the same kind, else the base; minus it
     "same_kind_as_yesterday",  # 1 if so (a Monday after a Sunday is 0)
     "level",  # how far the last known day ran above or below its base, on average
@@ -202,9 +202,13 @@ def _features(
     holiday week, shows first there).
     """
     n = len(log_y)
-    weeks = [_lagged(log_guide, WEEK_H * k) for k in range(1, params.weeks_averaged + 1)]
-    week_profile = _nanmean(np.vstack(weeks))
     off = kinds["off"].to_numpy()
+    # An ordinary day is off exactly when it is a weekend day. A holiday Wednesday is no guide
+    # to next Wednesday, so the weekly profile is built from ordinary days only.
+    ordinary = off == (kinds["weekday"].to_numpy() >= 5)
+    weekly_guide = np.where(ordinary, log_guide, np.nan)
+    weeks = [_lagged(weekly_guide, WEEK_H * k) for k in range(1, params.weeks_averaged + 1)]
+    week_profile = _nanmean(np.vstack(weeks))
     total, count = np.zeros(n), np.zeros(n)
     for j in range(1, 36):
         lagged = _lagged(log_guide, DAY_H * j)
@@ -213,11 +217,15 @@ def _features(
         total[use] += lagged[use]
         count[use] += 1
     kind_profile = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    # A gap takes the other profile's value rather than dropping the hour.
-    base = np.where(np.isnan(week_profile), kind_profile, week_profile)
+    # The base: the hour-of-week profile on an ordinary day; on a holiday or an adjusted working
+    # day, the profile of the days of its kind (a holiday like the last days off). A gap takes
+    # the other profile's value rather than dropping the hour.
+    base = np.where(ordinary & ~np.isnan(week_profile), week_profile, kind_profile)
+    base = np.where(np.isnan(base), week_profile, base)
     kind_profile = np.where(np.isnan(kind_profile), base, kind_profile)
     last_week = _lagged(log_y, WEEK_H)
-    last_week = np.where(np.isnan(last_week), base, last_week)
+    same_kind_168 = _lagged(off.astype(float), WEEK_H) == off.astype(float)
+    last_week = np.where(same_kind_168 & ~np.isnan(last_week), last_week, base)
     same_kind = _lagged(off.astype(float), DAY_H) == off.astype(float)
     yesterday = _lagged(log_y, DAY_H)
     yesterday = np.where(same_kind & ~np.isnan(yesterday), yesterday, base)
@@ -412,9 +420,12 @@ def backtest(
     """Rolling-origin comparison of the model with the 24 h and 168 h seasonal naive (MASE)."""
     tz = ZoneInfo(tz) if isinstance(tz, str) else tz
     hourly = to_hourly(series)
-    if hourly.dropna().empty:
-        raise SeriesTooShort(0, (params or ModelParams()).min_history_days * DAY_H)
-    rows, seconds = [], []
+    params = params or ModelParams()
+    # The history the first fit needs, and one horizon of actual values to compare with.
+    need = params.min_history_days * DAY_H + horizon
+    if observed_hours(hourly) < need:
+        raise SeriesTooShort(observed_hours(hourly), need)
+    rows, seconds, used_bookings = [], [], False
     hit = {level: [] for level in LEVELS}
     for origin in backtest_origins(hourly, origins, horizon, tz):
         train = hourly[hourly.index < origin]
@@ -423,18 +434,23 @@ def backtest(
         if not np.isfinite(scale) or scale == 0 or np.isnan(actual).all():
             continue
         started = time.perf_counter()
-        fc = fit_forecast(
-            train,
-            origin=origin,
-            horizon=horizon,
-            bookings=bookings,
-            tz=tz,
-            calendar=calendar,
-            params=params,
-        )
+        try:
+            fc = fit_forecast(
+                train,
+                origin=origin,
+                horizon=horizon,
+                bookings=bookings,
+                tz=tz,
+                calendar=calendar,
+                params=params,
+            )
+        except SeriesTooShort as exc:
+            local = origin.tz_convert(tz).date().isoformat()
+            raise ForecastError(f"origin {local}: {exc}; ask for fewer origins") from None
         seconds.append(time.perf_counter() - started)
+        used_bookings |= fc.used_bookings
         seen = ~np.isnan(actual)
-        row = {"origin": origin}
+        row = {"origin": origin.tz_convert(tz)}
         preds = {
             "model": fc.frame["mean"].to_numpy(),
             "naive24": seasonal_naive(train, origin, horizon, DAY_H),
@@ -450,7 +466,10 @@ def backtest(
             a = actual[seen]
             hit[level].extend(((a >= lo) & (a <= hi)).tolist())
     if not rows:
-        raise ForecastError("no origin has both training data and actual values to compare")
+        raise ForecastError(
+            "no origin could be scored: the 24 h naive's in-sample error is 0 (a constant "
+            "series?) or the hours after each origin have no actual values"
+        )
     table = pd.DataFrame(rows)
     best_naive = min(table["naive24"].mean(), table["naive168"].mean())
     return {
@@ -462,11 +481,14 @@ def backtest(
         "mase": round(float(table["model"].mean()), 4),
         "mase_naive24": round(float(table["naive24"].mean()), 4),
         "mase_naive168": round(float(table["naive168"].mean()), 4),
-        "ratio_to_best_naive": round(float(table["model"].mean() / best_naive), 4),
+        # None when a naive is perfect (a strictly periodic series): no ratio to speak of.
+        "ratio_to_best_naive": (
+            round(float(table["model"].mean() / best_naive), 4) if best_naive > 0 else None
+        ),
         "coverage80": round(float(np.mean(hit[80])), 4),
         "coverage95": round(float(np.mean(hit[95])), 4),
         "seconds_per_fit": round(float(np.mean(seconds)), 4),
-        "bookings_used": bookings is not None,
+        "bookings_used": used_bookings,
     }
 
 
