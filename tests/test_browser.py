@@ -87,7 +87,8 @@ const cut = [...document.querySelectorAll('.wall-header, .panel, .kpi, .freshnes
 // The risk and crowd panels' rows may shorten a long name with an ellipsis, but never lose a
 // line.
 const rows = [...document.querySelectorAll(
-  '.risk-count, .risk-top-row, .risk-sub-row, .crowd-count, .crowd-red-row, .crowd-wall-side > *')]
+  '.risk-count, .risk-top-row, .risk-sub-row, .crowd-count, .crowd-red-row, .crowd-wall-side > *,'
+  + '.kpi-static, .ov-epi-row, .ov-tile, .ov-rise-row, .reg-row, .reg-flag-head, .reg-flag-row')]
   .filter(el => el.scrollHeight > el.clientHeight + 1)
   .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
 cut.push(...rows);
@@ -288,6 +289,35 @@ def _db_counts(url: str) -> dict[str, int]:
     return {"committees": committees, "orders": orders, **bands}
 
 
+# The registers' map has drawn its three traces (enterprises, shops, sites): their point counts.
+REG_MAP_JS = """
+const gd = document.querySelector('#wall-reg-map .js-plotly-plot');
+const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+if (!sub || !sub.map || !sub.map.loaded() || !gd.data || gd.data.length !== 3) return null;
+return gd.data.map(t => t.lon.length);
+"""
+
+
+def _register_counts(url: str) -> dict[str, int]:
+    """The registers' figures the panel should show, counted here with plain SQL."""
+    from dashboard.models import ConstructionSite, Enterprise, Shop
+
+    with session_scope(url) as s:
+        return {
+            "reopened": s.scalar(select(func.count()).where(Enterprise.state == "reopened")),
+            "flagged": s.scalar(
+                select(func.count()).where(ConstructionSite.unchecked_arrivals > 0)
+            ),
+            "enterprise_points": s.scalar(
+                select(func.count()).where(Enterprise.geom.is_not(None))
+            ),
+            "shop_points": s.scalar(select(func.count()).where(Shop.geom.is_not(None))),
+            "site_points": s.scalar(
+                select(func.count()).where(ConstructionSite.geom.is_not(None))
+            ),
+        }
+
+
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
 def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
     server, browser, demo_url, width, height
@@ -342,6 +372,20 @@ def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
     assert red in _text_of(browser, ".crowd-count.level-red")
     rows = browser.execute_script("return document.querySelectorAll('.crowd-red-row').length")
     assert rows == len(expected["red_areas"]) > 0
+    # The registers panel: counts per state as in the database, every point with a position
+    # on its map, coloured by state.
+    reg = _register_counts(demo_url)
+    _wait(
+        browser,
+        "return document.querySelector('#wall-reg-enterprises .state-reopened .reg-num')"
+        f"?.textContent === '{reg['reopened']:,}'",
+        what="the registers panel",
+    )
+    points = _wait(browser, REG_MAP_JS, what="the registers' map")
+    assert points == [reg["enterprise_points"], reg["shop_points"], reg["site_points"]]
+    assert _text_of(browser, "#wall-reg-sites .reg-flag-head .reg-num") == f"{reg['flagged']:,}"
+    rows = browser.execute_script("return document.querySelectorAll('.ov-epi-row').length")
+    assert rows == 4  # the head, country, city, district
     layout = browser.execute_script(OVERFLOW_JS)
     assert (layout["innerW"], layout["innerH"]) == (width, height)
     assert layout["scrollW"] <= layout["clientW"], "horizontal scrollbar"
@@ -366,6 +410,15 @@ def test_browser002_wall_in_english_from_the_url(server, browser):
     body = browser.execute_script("return document.body.innerText")
     assert "Key figures" in body and "核心指标" not in body
     assert "Highest-scoring compounds" in body and "Bands by subdistrict" in body
+    assert "Epidemic and prevention" in body and "Enterprises, shops, sites" in body
+    assert "疫情与防控" not in body and "企业复工" not in body
+    _wait(
+        browser,
+        "return document.querySelectorAll('#wall-reg-enterprises .reg-row').length === 5",
+        what="the registers panel",
+    )
+    layout = browser.execute_script(OVERFLOW_JS)
+    assert layout["cut"] == [], "content cut off in English"
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "wall-en-1920x1080.png"))
     assert _severe(browser) == []
