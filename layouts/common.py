@@ -55,7 +55,13 @@ def language_toggle(tr: Translate, *, lang: str, path: str) -> Component:
 
 
 # The browser pages, in the order their links appear: (path, message key of the link).
-PAGES = (("/", "nav.wall"), ("/crowd", "nav.crowd"), ("/risk", "nav.risk"), ("/ops", "nav.ops"))
+PAGES = (
+    ("/", "nav.wall"),
+    ("/crowd", "nav.crowd"),
+    ("/risk", "nav.risk"),
+    ("/registers", "nav.registers"),
+    ("/ops", "nav.ops"),
+)
 
 
 def page_nav(tr: Translate, *, lang: str, path: str) -> Component:
