@@ -35,6 +35,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "nav.wall": {"zh": "大屏", "en": "Wall screen"},
     "nav.crowd": {"zh": "人群热力", "en": "Crowd heatmap"},
     "nav.risk": {"zh": "社区风险", "en": "Community risk"},
+    "nav.registers": {"zh": "复工复市", "en": "Registers"},
     "nav.ops": {"zh": "运行维护", "en": "Operations"},
     # --- freshness
     "fresh.newest": {"zh": "数据更新", "en": "Data updated"},
