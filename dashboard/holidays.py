@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,9 @@ Calendar = Callable[[dt.date], DayType]
 FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
 
 
+@cache
 def covered_years() -> range:
-    """The years the installed package knows (empty if it is not installed)."""
+    """The years the installed package knows (empty if it is not installed); fixed per process."""
     if _cc is None:
         return range(0)
     years = {d.year for d in _cc.holidays} | {d.year for d in _cc.workdays}
@@ -80,6 +81,7 @@ def _fallback(day: dt.date) -> DayType:
     return weekdays_only(day)
 
 
+@lru_cache(maxsize=8192)  # the package scans its whole table on every call (~0.1 ms)
 def day_type(day: dt.date) -> DayType:
     """The official type of ``day`` in mainland China."""
     if _cc is None or day.year not in covered_years():

@@ -52,6 +52,7 @@ def test_fc001_official_day_types(day, expected):
 def test_fc002_uncovered_year_falls_back_loudly(caplog):
     year = holidays.covered_years().stop  # the first year the package does not know
     holidays._warn_uncovered.cache_clear()
+    holidays.day_type.cache_clear()
     with caplog.at_level(logging.WARNING, logger="dashboard.holidays"):
         assert holidays.day_type(dt.date(year, 1, 1)) is DayType.HOLIDAY  # fixed-date holiday
         assert holidays.day_type(dt.date(year, 10, 2)) is DayType.HOLIDAY
