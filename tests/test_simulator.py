@@ -16,6 +16,7 @@ from dashboard.demo import build_demo, write_demo
 from dashboard.feeds.simulator import simulate_round
 from dashboard.ingest import load_inbox
 from dashboard.models import (
+    ImportBatch,
     IndicatorValue,
     Ping,
     QuarantinedRow,
@@ -176,3 +177,192 @@ def test_sim006_indicators_make_a_plausible_risk_map(world):
     d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     np.fill_diagonal(d, np.inf)
     assert (d.min(axis=1) < 1500).mean() >= 0.8
+
+
+# --------------------------------------------------------------------------- a believable day
+
+DAY = dt.date(2026, 11, 17)  # a Tuesday
+TZ = ZoneInfo("Asia/Shanghai")
+ROUNDS = [(6, 0), (7, 30), (8, 30), (9, 0), (9, 30), (10, 0), (10, 30), (11, 0), (14, 0),
+          (15, 0), (18, 30)]  # fmt: skip
+
+
+def _at(hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(DAY, dt.time(hour, minute), tzinfo=TZ).astimezone(dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def played_day(tmp_path_factory, sqlite_template):
+    """The demo district built at dawn of DAY, then rounds through the day (half an hour of
+    simulated time each), every file loaded through the inbox at the round's time."""
+    import shutil
+
+    from dashboard import register_counts
+    from dashboard.models import Enterprise
+
+    root = tmp_path_factory.mktemp("day")
+    shutil.copy(sqlite_template, root / "db.sqlite3")
+    url = f"sqlite:///{root / 'db.sqlite3'}"
+    settings = Settings(database_url=url, var_dir=root / "var", simulator_interval_s=1800,
+                        simulator_pings_per_round=200)  # fmt: skip
+    with session_scope(url) as s:
+        write_demo(build_demo(20200301, today=DAY), session=s)
+    states_seen: dict[str, list[str]] = {}
+    figures = {}
+    for hour, minute in ROUNDS:
+        now = _at(hour, minute)
+        simulate_round(settings, now=now)
+        load_inbox(settings.inbox, session_factory=lambda: session_scope(url), now=now)
+        with session_scope(url) as s:
+            for code, state in s.execute(select(Enterprise.credit_code, Enterprise.state)):
+                seq = states_seen.setdefault(code, [])
+                if not seq or seq[-1] != state:
+                    seq.append(state)
+            figures[(hour, minute)] = register_counts.register_metrics(s, DAY)
+    return settings, states_seen, figures
+
+
+def _fig(figures, at, register, metric):
+    return figures[at].get((register, "", metric), 0)
+
+
+def test_sim007_a_day_loads_without_a_quarantined_row(played_day):
+    settings, _, _ = played_day
+    with session_scope(settings.database_url) as s:
+        reasons = s.execute(
+            select(QuarantinedRow.reason, func.count()).group_by(QuarantinedRow.reason)
+        ).all()
+        refused = s.scalar(
+            select(func.count()).select_from(ImportBatch).where(ImportBatch.status != "loaded")
+        )
+    assert reasons == [] and refused == 0
+
+
+def test_sim008_enterprises_only_take_allowed_steps_in_waves(played_day):
+    from dashboard import states
+
+    _, seen, figures = played_day
+    moved = {code: seq for code, seq in seen.items() if len(seq) > 1}
+    assert len(moved) >= 20  # a day of a campaign moves dozens
+    for code, seq in moved.items():
+        for old, new in zip(seq, seq[1:], strict=False):
+            assert states.reopening_allowed(old, new), (code, seq)
+    reopened = [_fig(figures, at, "enterprises", "state:reopened") for at in ROUNDS]
+    # Reopenings happen in office hours: none before 08:00, most by the evening.
+    assert reopened[ROUNDS.index((7, 30))] == reopened[0]
+    assert reopened[-1] - reopened[0] >= 10
+
+
+def test_sim009_checkins_climb_through_the_morning(played_day):
+    _, _, figures = played_day
+    checkins = [_fig(figures, at, "enterprises", "checkins_today") for at in ROUNDS]
+    returned = _fig(figures, (10, 0), "enterprises", "returned_headcount")
+    assert checkins[0] == 0  # the demo at dawn: nobody has checked in yet today
+    morning = checkins[: ROUNDS.index((11, 0)) + 1]
+    assert morning == sorted(morning)
+    assert checkins[ROUNDS.index((10, 0))] > 0.3 * returned
+    assert checkins[-1] <= _fig(figures, (18, 30), "enterprises", "returned_headcount")
+
+
+def test_sim010_shops_open_in_the_morning(played_day):
+    _, _, figures = played_day
+    total = _fig(figures, (6, 0), "shops", "total")
+    down = _fig(figures, (6, 0), "shops", "state:closed_down")
+    assert _fig(figures, (6, 0), "shops", "state:unreported") == total - down
+    assert _fig(figures, (6, 0), "shops", "state:open") == 0
+    at10 = _fig(figures, (10, 0), "shops", "state:open") / total
+    at11 = _fig(figures, (11, 0), "shops", "state:open") / total
+    assert 0.75 <= at10 <= at11 <= 0.95
+    assert _fig(figures, (11, 0), "shops", "state:unreported") == 0
+    assert _fig(figures, (11, 0), "shops", "state:closed") > 0.05 * total
+
+
+def test_sim011_some_site_flagged_all_day_and_crews_arrive(played_day):
+    _, _, figures = played_day
+    flagged = [_fig(figures, at, "sites", "flagged") for at in ROUNDS]
+    assert min(flagged) >= 1
+    arrivals = [_fig(figures, at, "sites", "new_arrivals_today") for at in ROUNDS]
+    assert arrivals[ROUNDS.index((11, 0))] > arrivals[0]
+
+
+def test_sim012_overview_feeds_move_through_the_day(played_day):
+    from dashboard.models import (
+        DisinfectionTask,
+        EpidemicCount,
+        HomeObservation,
+        MaskSupply,
+        OfficeReturnees,
+    )
+
+    settings, _, _ = played_day
+    with session_scope(settings.database_url) as s:
+        levels = set(s.scalars(select(EpidemicCount.level).where(EpidemicCount.date == DAY)))
+        observed = s.scalar(select(func.sum(HomeObservation.people)).where(
+            HomeObservation.date == DAY))  # fmt: skip
+        before = s.scalar(select(func.sum(HomeObservation.people)).where(
+            HomeObservation.date == DAY - dt.timedelta(days=13)))  # fmt: skip
+        due, done = s.execute(
+            select(func.count(), func.count(DisinfectionTask.done_at)).where(
+                DisinfectionTask.due_on == DAY
+            )
+        ).one()
+        reserved, delivered = s.execute(
+            select(func.sum(MaskSupply.reserved), func.sum(MaskSupply.delivered)).where(
+                MaskSupply.date == DAY
+            )
+        ).one()
+        buildings = s.scalar(
+            select(func.count()).select_from(OfficeReturnees).where(OfficeReturnees.date == DAY)
+        )
+    assert levels == {"country", "city", "district"}
+    assert 100 <= observed < before  # a few hundred, fewer than two weeks ago
+    # 64 daily places and about half of the 55 every-other-day ones; nearly all done by 18:30.
+    assert 80 <= due <= 100 and done >= 0.9 * due
+    assert reserved > 0 and delivered > 0
+    assert buildings == 40
+
+
+def test_sim013_key_region_arrival_checked_an_hour_or_two_later(world):
+    """Rounds every 5 minutes through the morning: the key-region arrivals come unchecked and
+    a round two hours after each finds it checked (a new row, certificate true)."""
+    from dashboard.feeds.simulator import _read_world, write_site_checkins
+    from dashboard.models import SiteWorker
+
+    world = world.model_copy(update={"simulator_interval_s": 300})
+    tz = ZoneInfo("Asia/Shanghai")
+    start = dt.datetime(2026, 11, 17, 6, 0, tzinfo=tz).astimezone(dt.UTC)
+    sent = []
+    for k in range(60):  # 06:00-10:55
+        now = start + dt.timedelta(minutes=5 * k)
+        with session_scope(world.database_url) as s:
+            state = _read_world(s)
+        for path in write_site_checkins(world, state, world.inbox, now=now, tz=tz):
+            rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+            sent += rows.loc[rows["from_key_region"] == "true", "id_number"].tolist()
+        _load_at(world, now)
+    assert sent, "no key-region arrival all morning"
+    with session_scope(world.database_url) as s:
+        checked = dict(s.execute(select(SiteWorker.id_number, SiteWorker.certificate_checked)
+                                 .where(SiteWorker.id_number.in_(sent))).all())  # fmt: skip
+    # Those sent before 09:00 have been checked by 10:55; none was checked on arrival.
+    assert True in checked.values()
+    later = start + dt.timedelta(hours=7)
+    with session_scope(world.database_url) as s:
+        state = _read_world(s)
+    write_site_checkins(world, state, world.inbox, now=later, tz=tz)
+    _load_at(world, later)
+    with session_scope(world.database_url) as s:
+        not_checked = SiteWorker.certificate_checked.is_not(True)
+        left = s.scalar(
+            select(func.count())
+            .select_from(SiteWorker)
+            .where(SiteWorker.id_number.in_(sent), not_checked)
+        )
+        assert left == 0
+        assert s.scalar(select(func.count()).select_from(QuarantinedRow)) == 0
+
+
+def _load_at(settings, now):
+    return load_inbox(
+        settings.inbox, session_factory=lambda: session_scope(settings.database_url), now=now
+    )

@@ -388,7 +388,9 @@ def write_pings(settings, world, inbox, *, now, tz) -> list[Path]:
         idx = rng.choice(len(glon), size=k, p=p)
         lons.append(glon[idx] + rng.normal(0, spread * 1.17, k))  # 1.17: a degree of lat is
         lats.append(glat[idx] + rng.normal(0, spread, k))  # 1.17 times one of lon here
-    lon, lat = np.concatenate(lons), np.concatenate(lats)
+    # Rounded as written, before the outline check: a point rounded across the outline
+    # would be set aside as outside the district.
+    lon, lat = np.round(np.concatenate(lons), 6), np.round(np.concatenate(lats), 6)
     if world.outline is not None:
         inside = shapely.contains_xy(world.outline, lon, lat)
         lon, lat = lon[inside], lat[inside]
