@@ -495,3 +495,82 @@ def test_demo030_points_are_points(demo):
     for name in ("enterprises", "shops", "sites", "stations"):
         assert (getattr(demo, name).geometry.geom_type == "Point").all()
     assert np.isfinite(demo.compounds[["label_lon", "label_lat"]].to_numpy()).all()
+
+
+# --------------------------------------------------------------------------- issue 5
+
+
+def test_demo031_overview_feeds_believable(demo):
+    ep = demo.epidemic
+    assert len(ep) == 3 * 14 and ep["date"].max() == TODAY - dt.timedelta(days=1)
+    district = ep[ep["level"] == "district"]
+    assert district["new_cases"].between(0, 4).all() and (district["new_cases"] <= 2).mean() > 0.8
+    obs = demo.home_observation.groupby("date")["people"].sum()
+    assert 100 <= obs.iloc[-1] < obs.iloc[0] <= 1000  # a few hundred, falling
+    assert demo.home_observation["committee_code"].nunique() == 312  # not the virtual one
+    tasks = demo.disinfection
+    assert 100 <= tasks["place_id"].nunique() <= 130
+    assert {"农贸市场", "地铁站", "楼宇", "学校", "医院"} <= set(tasks["place_kind"])
+    overdue = tasks[(tasks["due_on"] < TODAY) & tasks["done_at"].isna()]
+    assert 3 <= len(overdue) <= 6
+    # At dawn (the default moment) none of today's tasks is done yet.
+    assert tasks.loc[tasks["due_on"] == TODAY, "done_at"].isna().all()
+    masks = demo.masks.pivot(index="date", columns="subdistrict_code")
+    # Delivered on a day: about the day before's reservations.
+    ratio = masks["delivered"].iloc[1:].to_numpy() / masks["reserved"].iloc[:-1].to_numpy()
+    assert ((ratio > 0.9) & (ratio <= 1.0)).all()
+    ret = demo.office_returnees
+    assert ret["building_id"].nunique() == 40
+    assert "港汇恒隆广场" in set(ret["building_name"])
+    weekly = ret.pivot(index="date", columns="building_id", values="returnees")
+    rise = weekly.iloc[-1] / weekly.iloc[-8]  # the same weekday a week apart
+    assert (rise > 1.0).mean() > 0.8 and (rise > 2.0).sum() >= 3  # all rising, a few fast
+
+
+def test_demo032_office_buildings_inside_their_subdistrict(demo, metric):
+    pts = demo.office_returnees.drop_duplicates("building_id").to_crs(METRIC)
+    polys = metric["subdistricts"].set_index("code").geometry.reindex(pts["subdistrict_code"])
+    assert shapely.within(pts.geometry.to_numpy(), polys.to_numpy()).all()
+
+
+def test_demo033_shops_report_after_seven(demo):
+    from zoneinfo import ZoneInfo
+
+    at_dawn = demo.shops
+    assert (at_dawn["open_on"] == TODAY - dt.timedelta(days=1)).all()  # nothing for today yet
+    later = build_demo(20200301, today=TODAY, now=dt.datetime(2020, 3, 1, 10, 30,
+                                                             tzinfo=ZoneInfo("Asia/Shanghai")))
+    live = later.shops[~later.shops["closed_down"]]
+    assert (live["open_on"] == TODAY).mean() > 0.9
+    assert 0.8 <= live["is_open"].mean() <= 0.92
+    assert 0.002 <= later.shops["closed_down"].mean() <= 0.01
+    assert not later.shops.loc[later.shops["closed_down"], "is_open"].any()
+
+
+def test_demo034_yesterday_close_is_written_and_differs(session):
+    from zoneinfo import ZoneInfo
+
+    from dashboard.register_counts import day_close
+
+    noon = dt.datetime(2020, 3, 1, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    district = build_demo(20200301, today=TODAY, now=noon)
+    write_demo(district, session=session)
+    session.commit()
+    today, yesterday = day_close(session, TODAY), day_close(session, TODAY - dt.timedelta(days=1))
+    e = district.enterprises
+    # Today's figures are the frames' counts; yesterday's those of the rolled-back states.
+    assert today[("enterprises", "", "state:reopened")] == (e["state"] == "reopened").sum()
+    assert yesterday[("enterprises", "", "state:reopened")] == (e["y_state"] == "reopened").sum()
+    assert today[("enterprises", "", "state:reopened")] > yesterday[
+        ("enterprises", "", "state:reopened")
+    ]
+    assert today[("enterprises", "", "state:not_registered")] < yesterday[
+        ("enterprises", "", "state:not_registered")
+    ]
+    # Shops reported for yesterday at its close, for today since the morning.
+    assert yesterday[("shops", "", "state:unreported")] == 0
+    assert today[("shops", "", "state:unreported")] == 0
+    assert today[("shops", "", "state:open")] != yesterday[("shops", "", "state:open")]
+    flagged = district.sites["unchecked_arrivals"].gt(0).sum()
+    assert today[("sites", "", "flagged")] == flagged and 2 <= flagged <= 4
+    assert session.scalar(select(func.count()).select_from(RegisterCount)) == 2 * len(today)
