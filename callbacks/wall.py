@@ -865,17 +865,38 @@ def refresh_register_map(
             if register in due:
                 patch["data"][i]["marker"]["color"] = list(points[register].codes)
         return patch, no_update
-    subs, district = _outlines(settings.database_url, scope, known.get(MAP_GEOMETRY_DATASET))
-    fig = figures.register_points_map(
-        [(r, p.lon, p.lat, p.codes) for r, p in points.items()],
-        subs,
-        district,
-        size_px=size,
-    ).to_plotly_json()
+    fig = register_map_base(
+        settings.database_url,
+        scope,
+        known.get(MAP_GEOMETRY_DATASET),
+        tuple(known.get(REGISTER_DATASETS[r]) for r in overview.REGISTERS),
+        today,
+        None if size is None else tuple(size),
+    )
     view = user_view(relayout)
     if view:
-        fig["layout"]["map"] = {**fig["layout"]["map"], **view}
+        fig = {**fig, "layout": {**fig["layout"], "map": {**fig["layout"]["map"], **view}}}
     return fig, wanted
+
+
+@lru_cache(maxsize=4)
+def register_map_base(
+    url: str,
+    scope: queries.AreaScope,
+    areas_version: int | None,
+    register_versions: tuple[int | None, ...],
+    today: dt.date,
+    size_px: tuple[int, int] | None,
+) -> dict[str, Any]:
+    """The whole points figure, once per (data versions, day, map size) in each web process:
+    every wall that loads the page gets the same one without reading 16,000 points again."""
+    points = [
+        (r, p.lon, p.lat, p.codes)
+        for r, version in zip(overview.REGISTERS, register_versions, strict=True)
+        for p in [cached_points(url, scope, r, version, today)]
+    ]
+    subs, district = _outlines(url, scope, areas_version)
+    return figures.register_points_map(points, subs, district, size_px=size_px)
 
 
 # --------------------------------------------------------------------------- the clock

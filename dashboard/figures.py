@@ -621,18 +621,31 @@ def register_points_map(
     district: Sequence[AreaShape],
     *,
     size_px: tuple[float, float] | None = None,
-) -> go.Figure:
-    """The registers' points coloured by state: one ``scattermap`` trace per register, in the
-    given order (the last on top), each ``(register, lon, lat, codes)``. A refresh sends only a
-    trace's ``marker.color`` codes (see :func:`dashboard.overview.register_points`)."""
+) -> dict[str, Any]:
+    """The registers' points coloured by state, as a figure dict: one ``scattermap`` trace per
+    register, in the given order (the last on top), each ``(register, lon, lat, codes)``. A
+    refresh sends only a trace's ``marker.color`` codes (see
+    :func:`dashboard.overview.register_points`).
+
+    The traces are plain dicts, not ``go.Scattermap``: plotly's validation of 16,000-point
+    arrays costs half a second per figure, and these arrays are numbers we built ourselves.
+    """
     height = (size_px or DEFAULT_MAP_PX)[1]
     k = min(3.0, max(0.5, height / 300))  # the panel's map is about 300 px tall at 1080p
+    fig = go.Figure()
+    layers = outline_layers(
+        district, subdistricts, [], widths=(1.5 * k, 0.8 * k, 0), opacity=(0.7, 0)
+    )
+    outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None]
+    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="register-map")
     traces = [
-        go.Scattermap(
-            lon=list(lon),
-            lat=list(lat),
-            mode="markers",
-            marker={
+        {
+            "type": "scattermap",
+            "name": register,
+            "lon": list(lon),
+            "lat": list(lat),
+            "mode": "markers",
+            "marker": {
                 "color": list(codes),
                 "cmin": -0.5,
                 "cmax": len(REGISTER_POINT_COLORS) - 0.5,
@@ -640,16 +653,9 @@ def register_points_map(
                 "size": REGISTER_POINT_SIZES.get(register, 3.0) * k,
                 "opacity": 0.9,
             },
-            hoverinfo="skip",
-            name=register,
-            showlegend=False,
-        )
+            "hoverinfo": "skip",
+            "showlegend": False,
+        }
         for register, lon, lat, codes in points
     ]
-    fig = go.Figure(traces)
-    layers = outline_layers(
-        district, subdistricts, [], widths=(1.5 * k, 0.8 * k, 0), opacity=(0.7, 0)
-    )
-    outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None]
-    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="register-map")
-    return fig
+    return {**fig.to_plotly_json(), "data": traces}
