@@ -162,10 +162,16 @@ def snapshot_registers(settings: Settings, now: dt.datetime) -> int:
     recomputed later, and "change since yesterday" then compares with the latest day that has
     a close.
     """
-    from dashboard import register_counts
+    from dashboard import register_counts, versions
+    from dashboard.ingest.kinds import recount_sites
 
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    tz = ZoneInfo(settings.timezone)
+    today = now.astimezone(tz).date()
     with session_scope(settings.database_url) as session:
+        # Sites' "arrivals today" and 14-day key-region counts move at midnight with no
+        # check-in file to recount them: recount here (only changed sites are written).
+        if recount_sites(session, None, now=now, tz=tz):
+            versions.bump("sites", session=session, at=now)
         return register_counts.snapshot_registers(session, today, now=now)
 
 

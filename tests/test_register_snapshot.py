@@ -205,3 +205,62 @@ def test_reg007_job_snapshots_the_local_day(db_url, tmp_path):
         assert got[("shops", "", "state:unreported")] == 5
         assert s.scalar(select(JobRun.status).where(JobRun.job_id == "snapshot_registers")) == "ok"
     assert jobs.JOBS["snapshot_registers"].expected_interval_s(settings) == 300
+
+
+def test_reg008_job_rolls_site_counts_over_at_midnight(db_url, tmp_path):
+    """A site's "arrivals today" and 14-day key-region counts move at midnight with no check-in
+    file: the job recounts them, writes only the sites whose counts changed, and bumps sites."""
+    from dashboard.models import DataVersion, SiteWorker
+
+    settings = Settings(database_url=db_url, var_dir=tmp_path / "var", demo=False)
+    with session_scope(db_url) as s:
+        _areas(s)
+        stale = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+        for site_id in ("W1", "W2"):
+            # As recounted on 1 March: W1 had one arrival that day, a key-region one unchecked.
+            s.add(
+                ConstructionSite(
+                    site_id=site_id, name=site_id, subdistrict_code=A, state="reopened",
+                    headcount=0, new_arrivals_today=0, key_region_arrivals=0,
+                    unchecked_arrivals=0, updated_at=stale,
+                )
+            )  # fmt: skip
+        s.flush()
+        s.add_all(
+            [
+                # arrived 1 March from a key region, unchecked: counts for 14 days (to 14 March)
+                SiteWorker(id_number="420106199001011231", site_id="W1", name="甲",
+                           home_province="湖北", arrived_on=dt.date(2026, 3, 1),
+                           from_key_region=True, certificate_checked=None),
+                # arrived 15 February from a key region: its 14 days end on 28 February
+                SiteWorker(id_number="110105194912310021", site_id="W1", name="乙",
+                           home_province="湖北", arrived_on=dt.date(2026, 2, 15),
+                           from_key_region=True, certificate_checked=False),
+            ]
+        )  # fmt: skip
+        s.execute(
+            update(ConstructionSite)
+            .where(ConstructionSite.site_id == "W1")
+            .values(headcount=2, new_arrivals_today=1, key_region_arrivals=1, unchecked_arrivals=1)
+        )
+    # 00:30 on 2 March in Shanghai.
+    now = dt.datetime(2026, 3, 1, 16, 30, tzinfo=dt.UTC)
+    assert jobs.run_job("snapshot_registers", settings=settings, now=now).status == "ok"
+    with session_scope(db_url) as s:
+        w1, w2 = (s.get(ConstructionSite, k) for k in ("W1", "W2"))
+        # Hand-counted for 2 March: 2 workers, none arrived today; the 1 March arrival is still
+        # within its 14 days and unchecked; the 15 February one is out.
+        assert (w1.headcount, w1.new_arrivals_today) == (2, 0)
+        assert (w1.key_region_arrivals, w1.unchecked_arrivals) == (1, 1)
+        assert w1.updated_at == now
+        assert w2.updated_at == stale  # nothing changed there: not rewritten
+        assert s.get(DataVersion, "sites") is not None
+        got = _stored(s, TODAY)
+        assert got[("sites", "", "new_arrivals_today")] == 0
+        assert got[("sites", "", "flagged")] == 1
+    # A second run the same night changes nothing and bumps nothing.
+    with session_scope(db_url) as s:
+        before = s.get(DataVersion, "sites").version
+    jobs.run_job("snapshot_registers", settings=settings, now=now + dt.timedelta(minutes=5))
+    with session_scope(db_url) as s:
+        assert s.get(DataVersion, "sites").version == before

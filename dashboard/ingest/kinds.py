@@ -12,15 +12,16 @@ import datetime as dt
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dashboard import crowd, states
 from dashboard.config import get_settings
@@ -657,15 +658,20 @@ def _site_checkins_write(ctx: Context, rows: Rows) -> None:
             ctx.session.scalars(select(SiteWorker.site_id).where(SiteWorker.id_number.in_(chunk)))
         )
     write_upsert(ctx, rows)
-    recount_sites(ctx, sorted(touched))
+    recount_sites(ctx.session, sorted(touched), now=ctx.now, tz=ctx.tz)
 
 
-def recount_sites(ctx: Context, site_ids: list[str]) -> None:
+def recount_sites(
+    session: Session, site_ids: Sequence[str] | None, *, now: dt.datetime, tz: ZoneInfo
+) -> int:
     """Each site's counts from its workers: headcount, new_arrivals_today, and
     key_region_arrivals (from a key region, arrived within the last ``key_region_days`` days,
     today included) with unchecked_arrivals (of those, certificate not checked). "Today" is
-    the district's calendar day at ``ctx.now``."""
-    today = ctx.now.astimezone(ctx.tz).date()
+    the district's calendar day at ``now``. ``site_ids`` None: every site (the day rolls over).
+
+    Only sites whose counts change are written (and get ``updated_at = now``), so the
+    registers page's incremental sync sends just those; returns how many."""
+    today = now.astimezone(tz).date()
     since = today - dt.timedelta(days=get_settings().key_region_days - 1)
     workers = SiteWorker.__table__
     at_site = workers.c.site_id == ConstructionSite.site_id
@@ -681,20 +687,29 @@ def recount_sites(ctx: Context, site_ids: list[str]) -> None:
     unchecked = or_(
         workers.c.certificate_checked.is_(None), workers.c.certificate_checked.is_(False)
     )
-    for start in range(0, len(site_ids), IN_CHUNK):
-        chunk = site_ids[start : start + IN_CHUNK]
-        ctx.session.execute(
-            update(ConstructionSite)
-            .where(ConstructionSite.site_id.in_(chunk))
-            .values(
-                headcount=counted(),
-                new_arrivals_today=counted(workers.c.arrived_on == today),
-                key_region_arrivals=counted(recent_key),
-                unchecked_arrivals=counted(recent_key, unchecked),
-                updated_at=ctx.now,
-            )
+    counts = {
+        ConstructionSite.headcount: counted(),
+        ConstructionSite.new_arrivals_today: counted(workers.c.arrived_on == today),
+        ConstructionSite.key_region_arrivals: counted(recent_key),
+        ConstructionSite.unchecked_arrivals: counted(recent_key, unchecked),
+    }
+    differs = or_(*(column != value for column, value in counts.items()))
+    chunks: list[Sequence[str] | None] = (
+        [None]
+        if site_ids is None
+        else [site_ids[i : i + IN_CHUNK] for i in range(0, len(site_ids), IN_CHUNK)]
+    )
+    written = 0
+    for chunk in chunks:
+        stmt = update(ConstructionSite).where(differs)
+        if chunk is not None:
+            stmt = stmt.where(ConstructionSite.site_id.in_(chunk))
+        result = session.execute(
+            stmt.values({**{c.key: v for c, v in counts.items()}, "updated_at": now})
             .execution_options(synchronize_session=False)
         )
+        written += result.rowcount or 0
+    return written
 
 
 # --------------------------------------------------------------------------- stations
