@@ -72,8 +72,11 @@ def ensure_demo(*, seed: int | None = None) -> dict[str, int] | None:
         if session.scalar(select(func.count()).select_from(Area)):
             return None
     started = time.perf_counter()
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-    district = build_demo(seed if seed is not None else settings.demo_seed, today=today)
+    # The registers stand as at this moment of the local day (shops open in the morning...).
+    now = dt.datetime.now(ZoneInfo(settings.timezone))
+    district = build_demo(
+        seed if seed is not None else settings.demo_seed, today=now.date(), now=now
+    )
     with session_scope() as session:
         counts = write_demo(district, session=session)
     logger.info("demo district built in %.1f s", time.perf_counter() - started)
