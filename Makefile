@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/crowd_aggregate.py
 	$(BIN)/python bench/crowd_render.py
 	$(BIN)/python bench/registers_grid.py
+	$(BIN)/python bench/station_forecast.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
