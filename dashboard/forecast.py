@@ -77,6 +77,14 @@ class ModelParams:
         )
 
 
+LOOKBACK_DAYS = 35  # before the training window: the features' look-back (five weeks)
+
+
+def lookback_days(params: ModelParams) -> int:
+    """Days of history before the origin that :func:`fit_forecast` reads at most."""
+    return params.history_days + LOOKBACK_DAYS
+
+
 # --------------------------------------------------------------------------- input
 
 
@@ -290,7 +298,9 @@ def fit_forecast(
     origin = pd.Timestamp(origin).tz_convert("UTC").floor("h")
     # The training window, plus five weeks before it for the features' look-back.
     window_start = origin - pd.Timedelta(days=params.history_days)
-    past = hourly[(hourly.index >= window_start - pd.Timedelta(days=35)) & (hourly.index < origin)]
+    past = hourly[
+        (hourly.index >= window_start - pd.Timedelta(days=LOOKBACK_DAYS)) & (hourly.index < origin)
+    ]
     have = observed_hours(past[past.index >= window_start])
     if have < need:
         raise SeriesTooShort(have, need)

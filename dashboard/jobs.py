@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.config import Settings, get_settings
 from dashboard.db import get_engine, session_scope
-from dashboard.models import JobRun, Ping, SchedulerLock, utcnow
+from dashboard.models import JobRun, Ping, SchedulerLock, StationForecast, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def simulate_feeds(settings: Settings, now: dt.datetime) -> int:
 
 
 def prune_history(settings: Settings, now: dt.datetime) -> int:
-    """Drop job runs, raw pings and processed inbox files past their keeping time.
+    """Drop job runs, raw pings, station forecast issues (after FORECAST_KEEP_DAYS) and processed
+    inbox files past their keeping time.
 
     Returns rows and files deleted.
     """
@@ -68,7 +69,12 @@ def prune_history(settings: Settings, now: dt.datetime) -> int:
         pings = session.execute(
             delete(Ping).where(Ping.ts < now - dt.timedelta(hours=settings.pings_keep_hours))
         ).rowcount
-    return runs + pings + files
+        forecasts = session.execute(
+            delete(StationForecast).where(
+                StationForecast.issued_at < now - dt.timedelta(days=FORECAST_KEEP_DAYS)
+            )
+        ).rowcount
+    return runs + pings + forecasts + files
 
 
 def _prune_processed_files(settings: Settings, now: dt.datetime) -> int:
@@ -177,6 +183,121 @@ def snapshot_registers(settings: Settings, now: dt.datetime) -> int:
 
 SNAPSHOT_INTERVAL_S = 300
 
+FORECAST_MINUTE = 5  # hourly at :05 local: the hour just ended has been counted and loaded
+FORECAST_KEEP_DAYS = 8  # issues kept: the wall compares past hours with what was forecast
+FORECAST_STARTUP_DELAY_S = 60  # a start-up run waits for the first simulator and inbox rounds
+
+
+@dataclass(frozen=True)
+class StationForecastRun:
+    written: dict[str, int]  # station -> rows written
+    skipped: dict[str, str]  # station -> why it was not forecast
+
+
+def forecast_stations_at(settings: Settings, now: dt.datetime) -> StationForecastRun:
+    """Forecast the next 24 hours from the current hour for every station with history.
+
+    ``issued_at`` is the run's slot (``now`` to the minute), so a rerun of the same slot
+    replaces its rows instead of adding a second issue. Older issues are kept (pruned by
+    ``prune_history`` after FORECAST_KEEP_DAYS). A station with too little history is skipped
+    with a logged reason; one whose fit fails unexpectedly is logged and the job fails after
+    writing the others.
+    """
+    from dashboard import forecast, station_data, versions
+    from dashboard.models import Station
+
+    tz = ZoneInfo(settings.timezone)
+    issued = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    origin = issued.replace(minute=0)
+    params = forecast.ModelParams.from_settings(settings)
+    days = forecast.lookback_days(params)
+    written: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    failed: list[str] = []
+    with session_scope(settings.database_url) as session:
+        codes = session.scalars(select(Station.code).order_by(Station.code)).all()
+        for code in codes:
+            actuals, bookings = station_data.load_history(session, code, until=origin, days=days)
+            try:
+                fc = forecast.fit_forecast(
+                    actuals, origin=origin, bookings=bookings, tz=tz, params=params
+                )
+            except forecast.ForecastError as exc:
+                skipped[code] = str(exc)
+                logger.info("forecast_stations: %s skipped: %s", code, exc)
+                continue
+            except Exception as exc:
+                logger.exception("forecast_stations: %s failed", code)
+                failed.append(f"{code}: {exc}")
+                continue
+            for note in fc.notes:
+                logger.info("forecast_stations: %s: %s", code, note)
+            session.execute(
+                delete(StationForecast).where(
+                    StationForecast.station_code == code, StationForecast.issued_at == issued
+                )
+            )
+            session.execute(
+                insert(StationForecast),
+                [
+                    {
+                        "station_code": code,
+                        "issued_at": issued,
+                        "hour_start": hour.to_pydatetime(),
+                        "model": fc.model,
+                        **{k: float(row[k]) for k in ("mean", "lo80", "hi80", "lo95", "hi95")},
+                    }
+                    for hour, row in fc.frame.iterrows()
+                ],
+            )
+            written[code] = len(fc.frame)
+        if written:
+            versions.bump("forecasts", session=session, at=now)
+    if failed:
+        raise RuntimeError(f"forecast failed for {len(failed)} station(s): " + "; ".join(failed))
+    return StationForecastRun(written, skipped)
+
+
+def forecast_stations(settings: Settings, now: dt.datetime) -> int:
+    """The hourly station forecast (see :func:`forecast_stations_at`); rows written."""
+    run = forecast_stations_at(settings, now)
+    if run.skipped:
+        logger.info(
+            "forecast_stations: %d station(s) forecast, %d skipped",
+            len(run.written),
+            len(run.skipped),
+        )
+    return sum(run.written.values())
+
+
+def newest_forecast(settings: Settings) -> dt.datetime | None:
+    with session_scope(settings.database_url) as session:
+        return session.scalar(select(func.max(StationForecast.issued_at)))
+
+
+class HourlyWithCatchUp(BaseTrigger):
+    """Cron at ``minute`` past every hour, plus one run soon after start-up when the newest
+    forecast is older than an hour (or there is none), so a restarted scheduler does not leave
+    the wall without a forecast until the next :05."""
+
+    def __init__(self, settings: Settings, minute: int) -> None:
+        self.settings = settings
+        self.cron = CronTrigger(minute=minute, timezone=settings.timezone)
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        if previous_fire_time is None:
+            try:
+                newest = newest_forecast(self.settings)
+            except Exception:  # the database is down: the hourly runs will catch up
+                logger.exception("forecast_stations: could not read the newest forecast")
+                newest = now
+            if newest is None or newest < now - dt.timedelta(hours=1):
+                return now + dt.timedelta(seconds=FORECAST_STARTUP_DELAY_S)
+        return self.cron.get_next_fire_time(previous_fire_time, now)
+
+    def __str__(self) -> str:
+        return f"hourly at :{FORECAST_MINUTE:02d} and at start-up when stale"
+
 
 def _risk_nightly(settings: Settings) -> BaseTrigger:
     hour, minute = settings.risk_score_hour_minute
@@ -193,9 +314,12 @@ class JobSpec:
     trigger: Callable[[Settings], BaseTrigger]
     description: str
     enabled: Callable[[Settings], bool] = lambda s: True
+    every_s: int | None = None  # for cron jobs that are not nightly: seconds between runs
 
     def expected_interval_s(self, settings: Settings) -> int:
-        """Seconds between two runs: the interval, or a day for the nightly (cron) jobs."""
+        """Seconds between two runs: the interval, ``every_s``, or a day for nightly jobs."""
+        if self.every_s is not None:
+            return self.every_s
         trigger = self.trigger(settings)
         if isinstance(trigger, IntervalTrigger):
             return int(trigger.interval.total_seconds())
@@ -259,6 +383,14 @@ JOBS: dict[str, JobSpec] = {
             lambda s: IntervalTrigger(seconds=SNAPSHOT_INTERVAL_S, start_date=ANCHOR),
             "Every 5 minutes: today's register figures (counts per state, headcounts, "
             "arrivals); the day's last snapshot is its close, for the change since yesterday.",
+        ),
+        JobSpec(
+            "forecast_stations",
+            forecast_stations,
+            lambda s: HourlyWithCatchUp(s, FORECAST_MINUTE),
+            "Hourly at :05 (and at start-up when the newest forecast is over an hour old): "
+            "each station's next 24 hours with 80% / 95% intervals.",
+            every_s=3600,
         ),
         JobSpec(
             "prune_history",
