@@ -64,7 +64,9 @@ def test_sim001_a_round_loads_cleanly_through_the_ingestion_path(world):
     assert quarantined == []
     assert pings == world.simulator_pings_per_round
     assert flows == stations * 24 * 28  # four weeks of hourly counts, back-filled
-    assert bookings == 24  # the railway station's next 24 hours
+    # The railway station's next 24 hours, as published each hour: this hour's snapshot and
+    # four weeks of back-filled ones (28 * 24 + 1 snapshots of 24 hours each).
+    assert bookings == 24 * (28 * 24 + 1)
     assert days == 14
     # Everything was moved out of the inbox once loaded.
     left = [p for p in world.inbox.glob("*/*.csv")]
@@ -366,3 +368,78 @@ def _load_at(settings, now):
     return load_inbox(
         settings.inbox, session_factory=lambda: session_scope(settings.database_url), now=now
     )
+
+
+# A Wednesday in May 2026, one week after the Labour Day holiday (1-5 May 2026; Saturday 9 May
+# is worked in exchange). The four weeks back-filled reach back to 15 April.
+AFTER_LABOUR_DAY = dt.datetime(2026, 5, 13, 9, 20, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(
+    dt.UTC
+)
+
+
+def _daily_totals(settings, kind: str) -> pd.Series:
+    with session_scope(settings.database_url) as s:
+        code = s.scalar(select(Station.code).where(Station.kind == kind).order_by(Station.code))
+        rows = s.execute(
+            select(StationFlow.hour_start, StationFlow.arrivals).where(
+                StationFlow.station_code == code
+            )
+        ).all()
+    flows = pd.DataFrame(rows, columns=["hour", "arrivals"])
+    day = pd.to_datetime(flows["hour"], utc=True).dt.tz_convert("Asia/Shanghai").dt.date
+    return flows.groupby(day)["arrivals"].sum()
+
+
+def test_sim010_holidays_quieten_the_metro_and_busy_the_railway(world):
+    simulate_round(world, now=AFTER_LABOUR_DAY)
+    _load(world)
+    metro, rail = _daily_totals(world, "metro"), _daily_totals(world, "railway")
+    d = dt.date
+    # Metro: Monday 4 May (holiday) against Monday 11 May (ordinary): commuters stay home,
+    # fewer than on a weekend (a weekend is 55% of a workday; the holiday 45%, +-10 points).
+    holiday_monday = metro[d(2026, 5, 4)] / metro[d(2026, 5, 11)]
+    assert 0.35 <= holiday_monday <= 0.52
+    saturday = metro[d(2026, 5, 9)] / metro[d(2026, 5, 11)]  # adjusted working day
+    assert 0.9 <= saturday <= 1.1
+    ordinary_saturday = metro[d(2026, 4, 25)] / metro[d(2026, 5, 11)]
+    assert 0.45 <= ordinary_saturday <= 0.65
+    # Railway: the holiday's last day (Tuesday 5 May, the return rush) against Tuesday 12 May,
+    # and its first day (Friday 1 May) against Friday 8 May (a Friday is 1.15 of a workday).
+    assert 1.45 <= rail[d(2026, 5, 5)] / rail[d(2026, 5, 12)] <= 1.75
+    assert 1.1 <= rail[d(2026, 5, 1)] / rail[d(2026, 5, 8)] <= 1.35
+    # An ordinary Tuesday stays near the station's 5,000 a day.
+    assert 4700 <= rail[d(2026, 5, 12)] <= 5300
+
+
+def test_sim011_bookings_ramp_toward_the_actual_as_the_hour_nears(world):
+    simulate_round(world, now=NOW)
+    _load(world)
+    with session_scope(world.database_url) as s:
+        code = s.scalar(select(Station.code).where(Station.kind == "railway"))
+        flows = dict(
+            s.execute(
+                select(StationFlow.hour_start, StationFlow.arrivals).where(
+                    StationFlow.station_code == code
+                )
+            ).all()
+        )
+        booked = s.execute(
+            select(StationBooking.as_of, StationBooking.hour_start, StationBooking.booked).where(
+                StationBooking.station_code == code
+            )
+        ).all()
+    near, far = [], []
+    for as_of, hour, n in booked:
+        actual = flows.get(hour)
+        if not actual or actual < 200:  # the busy hours, where the shares are not noise
+            continue
+        ahead = round((hour - as_of).total_seconds() / 3600)
+        if ahead == 1:
+            near.append(n / actual)
+        elif ahead == 24:
+            far.append(n / actual)
+    assert len(near) > 100 and len(far) > 100
+    # One hour ahead about 95% of the arrivals are booked; a full day ahead about 60%.
+    assert 0.88 <= float(pd.Series(near).median()) <= 1.0
+    assert 0.52 <= float(pd.Series(far).median()) <= 0.68
+    assert max(near) <= 1.0  # never more booked than arrive (no-shows are not simulated)

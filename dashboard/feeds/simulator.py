@@ -412,21 +412,67 @@ def write_pings(settings, world, inbox, *, now, tz) -> list[Path]:
     return [_write(inbox, "pings", f"pings_{_stamp(now)}", frame, prj=True)]
 
 
+# China's calendar (dashboard/holidays.py). Metro entries are commuters: a holiday is quieter
+# than a weekend, an adjusted working day (调休上班) is a workday. Railway arrivals rise around a
+# holiday: on its eve and first day, most on its last day (the return rush), a little the day
+# after; its middle days run slightly above normal.
+METRO_OFF_FACTOR = 0.55  # weekend
+METRO_HOLIDAY_FACTOR = 0.45
+RAIL_BUSY_WEEKDAYS = (4, 6)  # Friday and Sunday: weekend trips
+RAIL_BUSY_FACTOR = 1.15
+RAIL_HOLIDAY_FACTORS = {"eve": 1.3, "first": 1.4, "middle": 1.1, "last": 1.6, "after": 1.2}
+
+
+def rail_holiday_phase(day: dt.date) -> str | None:
+    """Where ``day`` stands in a holiday run: eve, first, middle, last, after; None if none."""
+    from dashboard.holidays import DayType, day_type
+
+    one = dt.timedelta(days=1)
+    here = day_type(day) == DayType.HOLIDAY
+    before, after = day_type(day - one) == DayType.HOLIDAY, day_type(day + one) == DayType.HOLIDAY
+    if here:
+        if not before:
+            return "first"
+        return "last" if not after else "middle"
+    if after:
+        return "eve"
+    return "after" if before else None
+
+
+def station_day_factor(kind: str, day: dt.date) -> float:
+    """A station's daily total relative to an ordinary workday, from the official calendar."""
+    from dashboard.holidays import DayType, day_type
+
+    kind_of_day = day_type(day)
+    if kind == "railway":
+        phase = rail_holiday_phase(day)
+        if phase is not None:
+            return RAIL_HOLIDAY_FACTORS[phase]
+        ordinary = kind_of_day != DayType.ADJUSTED_WORKDAY
+        return RAIL_BUSY_FACTOR if ordinary and day.weekday() in RAIL_BUSY_WEEKDAYS else 1.0
+    if kind_of_day == DayType.HOLIDAY:
+        return METRO_HOLIDAY_FACTOR
+    return METRO_OFF_FACTOR if kind_of_day == DayType.WEEKEND else 1.0
+
+
+def expected_arrivals_mean(code: str, kind: str, hour_start: dt.datetime, tz) -> float:
+    """The mean arrivals at a station in one hour: a daily total by the calendar, shaped by the
+    hourly profile (Shanghai South: about 5,000 on an ordinary workday)."""
+    local = hour_start.astimezone(tz)
+    factor = station_day_factor(kind, local.date())
+    if kind == "railway":
+        return 5000 * factor * SOUTH_STATION_PROFILE[local.hour]
+    base = 8000 + zlib.crc32(code.encode()) % 30000
+    return base * factor * METRO_PROFILE[local.hour]
+
+
 def _expected_arrivals(settings, code: str, kind: str, hour_start: dt.datetime, tz) -> int:
-    """Arrivals at a station in one hour: a daily total shaped by the hourly profile, with noise.
+    """Arrivals at a station in one hour: the calendar's mean with Poisson noise.
 
     Seeded by (station, hour), so an hour always gets the same count whenever it is written.
     """
-    local = hour_start.astimezone(tz)
     rng = _rng(settings, "flow", code, _stamp(hour_start))
-    weekend = local.weekday() >= 5
-    if kind == "railway":
-        daily = 5000 * (1.15 if local.weekday() in (4, 6) else 1.0)
-        mean = daily * SOUTH_STATION_PROFILE[local.hour]
-    else:
-        base = 8000 + zlib.crc32(code.encode()) % 30000
-        daily = base * (0.55 if weekend else 1.0)
-        mean = daily * METRO_PROFILE[local.hour]
+    mean = expected_arrivals_mean(code, kind, hour_start, tz)
     return int(rng.poisson(max(mean, 0.0)))
 
 
@@ -463,34 +509,71 @@ def write_station_flows(settings, world, inbox, *, now, tz) -> list[Path]:
     return out
 
 
+BOOKING_AHEAD_H = 24
+BOOKING_SHARE_NEAR = 0.95  # share of the hour's arrivals booked one hour ahead
+BOOKING_SHARE_STEP = 0.015  # less booked per hour further ahead: 0.605 a full day ahead
+BOOKING_NOISE = 0.06  # lognormal sigma of the share: groups, cancellations, late sales
+
+
+def booking_snapshot(settings, code: str, as_of: dt.datetime, tz) -> list[dict]:
+    """The ticketing system's bookings at ``as_of`` for each of the next 24 hours.
+
+    The share booked ramps toward the hour's actual arrivals as the hour approaches, with noise;
+    seeded by (station, as_of), so a snapshot is the same whenever it is written.
+    """
+    rng = _rng(settings, "booking", code, _stamp(as_of))
+    rows = []
+    for k in range(1, BOOKING_AHEAD_H + 1):
+        hour = as_of + dt.timedelta(hours=k)
+        actual = _expected_arrivals(settings, code, "railway", hour, tz)
+        share = (BOOKING_SHARE_NEAR - BOOKING_SHARE_STEP * (k - 1)) * rng.lognormal(
+            0.0, BOOKING_NOISE
+        )
+        rows.append(
+            {
+                "station_code": code,
+                "as_of": as_of.astimezone(tz).isoformat(timespec="minutes"),
+                "hour_start": hour.astimezone(tz).isoformat(timespec="minutes"),
+                "booked": int(rng.binomial(actual, min(share, 1.0))) if actual else 0,
+            }
+        )
+    return rows
+
+
 def write_station_bookings(settings, world, inbox, *, now, tz) -> list[Path]:
-    """Once an hour, the railway ticketing system's bookings for each of the next 24 hours."""
+    """Once an hour, the railway ticketing system's bookings for each of the next 24 hours.
+
+    Snapshots missed since the last one (four weeks of them on the first run, so the forecast
+    can learn how bookings turn into arrivals) are back-filled, one file per local day.
+    """
     as_of = now.replace(minute=0, second=0, microsecond=0)
     if world.last_booking is not None and world.last_booking >= as_of:
         return []
-    name = f"station_bookings_{_stamp(as_of)}"
-    if name in _pending(inbox, "station_bookings"):
-        return []
-    rows = []
     railway = world.stations[world.stations["kind"] == "railway"]
-    for code in railway["code"]:
-        rng = _rng(settings, "booking", code, _stamp(as_of))
-        for k in range(1, 25):
-            hour = as_of + dt.timedelta(hours=k)
-            expected = _expected_arrivals(settings, code, "railway", hour, tz)
-            # Most travellers hold a ticket in advance; the share booked grows as the hour nears.
-            share = 0.92 - 0.012 * k
-            rows.append(
-                {
-                    "station_code": code,
-                    "as_of": as_of.astimezone(tz).isoformat(timespec="minutes"),
-                    "hour_start": hour.astimezone(tz).isoformat(timespec="minutes"),
-                    "booked": int(rng.binomial(expected, share)) if expected else 0,
-                }
-            )
-    if not rows:
+    if railway.empty:
         return []
-    return [_write(inbox, "station_bookings", name, pd.DataFrame(rows))]
+    first = as_of - dt.timedelta(days=HISTORY_DAYS)
+    if world.last_booking is not None:
+        first = max(first, world.last_booking + dt.timedelta(hours=1))
+    snapshots = pd.date_range(first, as_of, freq="h", tz=dt.UTC)
+    pending = _pending(inbox, "station_bookings")
+    out = []
+    if len(snapshots) > 1:  # back-fill: every snapshot before this hour's, by local day
+        by_day: dict[str, list[dict]] = {}
+        for t in snapshots[:-1]:
+            t = t.to_pydatetime()
+            day = t.astimezone(tz).strftime("%Y%m%d")
+            for code in railway["code"]:
+                by_day.setdefault(day, []).extend(booking_snapshot(settings, code, t, tz))
+        for day, rows in by_day.items():
+            name = f"station_bookings_{day}_until{rows[-1]['as_of'][11:13]}"
+            if name not in pending:
+                out.append(_write(inbox, "station_bookings", name, pd.DataFrame(rows)))
+    name = f"station_bookings_{_stamp(as_of)}"
+    if name not in pending:
+        rows = [r for code in railway["code"] for r in booking_snapshot(settings, code, as_of, tz)]
+        out.append(_write(inbox, "station_bookings", name, pd.DataFrame(rows)))
+    return out
 
 
 OUTBREAKS = 3  # clusters of cases in the demo district
