@@ -222,3 +222,26 @@ def test_fc013_staffing_adds_over_the_roster_in_the_peaks():
     assert plan["extra"].tolist()[9:13] == [2, 0, 0, 1]
     assert plan["needed"].iloc[0] == 2  # 25 / 200 -> 1, but the minimum is 2
     assert F.extra_in_windows(plan, F.peak_windows(DAY)) == 3
+
+
+def test_fc014_intervals_are_the_residual_quantiles_widened_by_the_calibrated_factors():
+    # A noisy station (Poisson around the workday/day-off pattern), six weeks of history.
+    rng = np.random.default_rng(7)
+    series = _hourly("2026-03-02", 42, _station).map(lambda v: float(rng.poisson(v)))
+    origin = pd.Timestamp("2026-04-13", tz=SH)
+    plain = F.fit_forecast(
+        series,
+        origin=origin,
+        params=F.ModelParams(interval_scale80=1.0, interval_scale95=1.0),
+    ).frame
+    calibrated = F.fit_forecast(series, origin=origin).frame
+    assert np.allclose(calibrated["mean"], plain["mean"])
+    busy = plain["mean"] > 50  # daytime hours, where the log-space offsets are not clipped at 0
+    for level, factor in ((80, 1.3), (95, 1.5)):
+        for side in ("lo", "hi"):
+            offset = np.log1p(plain[f"{side}{level}"]) - np.log1p(plain["mean"])
+            widened = np.log1p(calibrated[f"{side}{level}"]) - np.log1p(calibrated["mean"])
+            assert np.allclose(widened[busy], factor * offset[busy])
+    f = calibrated
+    assert (f["lo95"] <= f["lo80"]).all() and (f["lo80"] <= f["mean"]).all()
+    assert (f["mean"] <= f["hi80"]).all() and (f["hi80"] <= f["hi95"]).all()
