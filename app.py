@@ -7,7 +7,7 @@
 Pages: ``/`` the wall screen (no login, aggregates only), ``/crowd`` the crowd heatmap over the
 last 24 hours and ``/risk`` community risk for leaders and staff, ``/registers`` the
 enterprises, shops, sites and disinfection registers as tables (with CSV/Excel export),
-``/ops`` the operators' page;
+``/station`` a station's passenger-flow forecast and backtest, ``/ops`` the operators' page;
 ``/api/v1/...`` the read-only JSON API (:mod:`dashboard.api`). Every page takes ``?lang=en``.
 """
 
@@ -23,12 +23,14 @@ from dash.development.base_component import Component
 
 import callbacks  # noqa: F401  (registers every module-level @callback)
 import callbacks.registers  # noqa: F401  (the /registers page's callbacks)
+import callbacks.station  # noqa: F401  (the /station page's callbacks)
 from dashboard import api, i18n, register_tables, risk
 from dashboard.config import get_settings
 from layouts.crowd import crowd_layout
 from layouts.ops import ops_layout
 from layouts.registers import registers_layout
 from layouts.risk import WeightField, risk_layout
+from layouts.station import station_layout
 from layouts.wall import wall_layout
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,15 @@ def registers_page(
     )
 
 
+def station_page(lang: str | None = None, station: str | None = None, **_query: str) -> Component:
+    """``/station[?station=CODE]``: a station's forecast, peaks, staffing and backtest."""
+    settings = get_settings()
+    code, tr = _translator(lang)
+    return station_layout(
+        tr, lang=code, refresh_ms=settings.refresh_interval_s * 1000, station=station
+    )
+
+
 def shell() -> Component:
     """``app.layout``: only the page container (each page carries its own stores and timers)."""
     return html.Div(className="shell", children=[dash.page_container])
@@ -153,6 +164,12 @@ def create_app() -> Dash:
         path="/registers",
         layout=registers_page,
         title=f"{i18n.t('app.registers_title', settings.language)} · {title}",
+    )
+    dash.register_page(
+        "station",
+        path="/station",
+        layout=station_page,
+        title=f"{i18n.t('app.station_title', settings.language)} · {title}",
     )
     app.layout = shell
     app.server.register_blueprint(api.blueprint)

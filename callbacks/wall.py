@@ -32,6 +32,7 @@ from dash.development.base_component import Component
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from callbacks import station as station_callbacks
 from callbacks.common import current_scope, map_base, map_size, user_view, with_values
 from dashboard import figures, freshness, overview, queries, states, versions
 from dashboard.config import get_settings
@@ -899,6 +900,40 @@ def register_map_base(
     return figures.register_points_map(points, subs, district, size_px=size_px)
 
 
+# --------------------------------------------------------------------------- the station panel
+
+
+@callback(
+    Output(Wall.STATION_TITLE, "children"),
+    Output(Wall.STATION_ISSUED, "children"),
+    Output(Wall.STATION_GRAPH, "figure"),
+    Output(Wall.STATION_PEAKS, "children"),
+    Output(Wall.STATION_STAFF, "children"),
+    Output(Wall.STATION_ACCURACY, "children"),
+    Input(Wall.VERSIONS, "data"),
+    State(Wall.LANG, "data"),
+    State(Wall.STATION_SIZE, "data"),
+    prevent_initial_call=True,
+)
+def refresh_station(
+    store: dict[str, Any] | None, lang: str | None, measured: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """The wall's station (the first railway station with arrivals): redrawn only when the
+    forecasts or the arrivals changed. The chart's text scales with the screen's height."""
+    if not _changed(store) & set(station_callbacks.STATION_DATASETS):
+        return (no_update,) * 6
+    lang = lang or get_settings().language
+    now = utcnow()
+    height = (measured or {}).get("h") or station_callbacks.WALL_HEIGHT_PX
+    scale = min(4.0, max(0.5, height / station_callbacks.WALL_HEIGHT_PX))
+    view = station_callbacks.read_view(None, now=now)
+    r = station_callbacks.render(view, lang, now=now, scale=scale)
+    issued: list[Any] = [r.issued]
+    if "forecasts" in (store or {}).get("late", []):
+        issued.append(station_callbacks.late_badge(lang))
+    return r.title, issued, r.figure, r.peaks, r.staff, r.accuracy
+
+
 # --------------------------------------------------------------------------- the clock
 
 # Runs in the browser every second (assets/wall.js): the time and the age of the newest data,
@@ -924,5 +959,12 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction(namespace="wall", function_name="measureRegisters"),
     Output(Wall.REG_MAP_SIZE, "data"),
+    Input(Wall.LANG, "data"),
+)
+
+# The screen's size, once: the station chart's text is sized for it (plotly sizes text in px).
+clientside_callback(
+    "function (_lang) { return {w: window.innerWidth, h: window.innerHeight}; }",
+    Output(Wall.STATION_SIZE, "data"),
     Input(Wall.LANG, "data"),
 )

@@ -659,3 +659,150 @@ def register_points_map(
         for register, lon, lat, codes in points
     ]
     return {**fig.to_plotly_json(), "data": traces}
+
+
+# --------------------------------------------------------------------------- station flow
+
+STATION_FORECAST = "#4fd1ff"
+STATION_ACTUAL = "#35d0a0"
+STATION_PAST_FORECAST = "#f5c542"
+STATION_PEAK = "rgba(255, 181, 71, 0.16)"
+
+
+@dataclass(frozen=True)
+class StationLabels:
+    forecast: str
+    band80: str
+    band95: str
+    actual: str
+    past_forecast: str
+    unit: str
+    now: str
+
+
+@dataclass(frozen=True)
+class PeakSpan:
+    start: dt.datetime  # local, naive: the axis is the district's clock
+    end: dt.datetime
+    text: str  # its share of the day: "21%"
+
+
+def _fill_band(
+    x: Sequence[dt.datetime], lo: Sequence[float], hi: Sequence[float], color: str, name: str
+) -> list[go.Scatter]:
+    """An interval as a filled band, stepped so each hour's band spans its bar."""
+    common = {"x": list(x), "mode": "lines", "line": {"width": 0, "shape": "hvh"}, "name": name}
+    return [
+        go.Scatter(y=list(lo), hoverinfo="skip", showlegend=False, **common),
+        go.Scatter(
+            y=list(hi), fill="tonexty", fillcolor=color, hoverinfo="skip", showlegend=True, **common
+        ),
+    ]
+
+
+def station_flow(
+    forecast_hours: Sequence[dt.datetime],
+    forecast: Mapping[str, Sequence[float]],
+    past_hours: Sequence[dt.datetime],
+    actual: Sequence[float | None],
+    past_forecast: Sequence[float | None],
+    peaks: Sequence[PeakSpan],
+    labels: StationLabels,
+    *,
+    now: dt.datetime | None = None,
+    scale: float = 1.0,
+    height: int | None = None,
+    legend: bool = True,
+) -> go.Figure:
+    """A station's arrivals per hour on the district's clock (naive local times): today's past
+    hours as bars of the actual count with what was forecast for each as a line, then the
+    forecast's hours as bars of the mean inside the 80% and 95% interval bands, the peak
+    windows shaded with their share. ``forecast`` holds mean, lo80, hi80, lo95, hi95. Text is
+    ``scale`` times the browser pages' size (the wall measures its screen)."""
+    fig = go.Figure()
+    for span in peaks:
+        fig.add_vrect(
+            x0=span.start - dt.timedelta(minutes=30),
+            x1=span.end - dt.timedelta(minutes=30),
+            fillcolor=STATION_PEAK,
+            line_width=0,
+            layer="below",
+            annotation={"text": span.text, "font": {"color": "#ffb547", "size": 11 * scale}},
+            annotation_position="top left",
+        )
+    if len(forecast_hours):
+        fig.add_traces(
+            _fill_band(
+                forecast_hours,
+                forecast["lo95"],
+                forecast["hi95"],
+                "rgba(79,209,255,0.12)",
+                labels.band95,
+            )
+        )
+        fig.add_traces(
+            _fill_band(
+                forecast_hours,
+                forecast["lo80"],
+                forecast["hi80"],
+                "rgba(79,209,255,0.24)",
+                labels.band80,
+            )
+        )
+        fig.add_trace(
+            go.Bar(
+                x=list(forecast_hours),
+                y=[round(v) for v in forecast["mean"]],
+                marker={"color": STATION_FORECAST, "opacity": 0.75},
+                name=labels.forecast,
+                customdata=[
+                    [round(a), round(b)]
+                    for a, b in zip(forecast["lo80"], forecast["hi80"], strict=True)
+                ],
+                hovertemplate=f"%{{x|%H:%M}} {labels.forecast}: %{{y:,}}"
+                f"<br>{labels.band80}: %{{customdata[0]:,}}–%{{customdata[1]:,}}<extra></extra>",
+            )
+        )
+    if len(past_hours):
+        fig.add_trace(
+            go.Bar(
+                x=list(past_hours),
+                y=[None if v is None else round(v) for v in actual],
+                marker={"color": STATION_ACTUAL, "opacity": 0.85},
+                name=labels.actual,
+                hovertemplate=f"%{{x|%H:%M}} {labels.actual}: %{{y:,}}<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=list(past_hours),
+                y=[None if v is None else round(v) for v in past_forecast],
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": STATION_PAST_FORECAST, "width": 1.5 * scale, "shape": "hvh"},
+                marker={"size": 4 * scale},
+                name=labels.past_forecast,
+                hovertemplate=f"%{{x|%H:%M}} {labels.past_forecast}: %{{y:,}}<extra></extra>",
+            )
+        )
+    if now is not None:
+        fig.add_vline(x=now, line={"color": MUTED, "width": 1, "dash": "dot"})
+    _dark_layout(fig, height=height)
+    fig.update_layout(
+        bargap=0.15,
+        font={"size": 12 * scale},
+        margin={"l": 4 * scale, "r": 4 * scale, "t": 18 * scale, "b": 4 * scale},
+        showlegend=legend,
+        legend={
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": 11 * scale},
+            "bgcolor": "rgba(0,0,0,0)",
+        },
+    )
+    fig.update_xaxes(tickformat="%H:%M", dtick=6 * 3600 * 1000, tickangle=0, showgrid=False)
+    fig.update_yaxes(tickformat="~s", nticks=4)
+    return fig

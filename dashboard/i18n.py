@@ -369,6 +369,91 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "the peak windows marked and advice on checker staffing.",
     },
     "panel.coming": {"zh": "后续版本上线", "en": "Later release"},
+    # --- station passenger flow: the wall's panel and /station (dashboard.station_view)
+    "app.station_title": {"zh": "车站客流预测", "en": "Station passenger flow"},
+    "nav.station": {"zh": "车站客流", "en": "Stations"},
+    "station.title": {"zh": "{name} 客流预测", "en": "{name}: arrivals"},
+    "station.pick": {"zh": "车站", "en": "Station"},
+    "station.issued": {"zh": "预测发布于 {time}", "en": "forecast issued {time}"},
+    "station.flows_as_of": {"zh": "客流数据截至 {time}", "en": "arrivals as of {time}"},
+    "station.no_station": {"zh": "暂无车站客流数据", "en": "No station has arrivals yet"},
+    "station.no_forecast": {
+        "zh": "尚无预测：历史客流不足或预测任务尚未运行",
+        "en": "No forecast yet: too little history, or the forecast job has not run",
+    },
+    "station.no_peaks": {"zh": "高峰时段：暂无", "en": "Peak windows: not known yet"},
+    "station.staff_window": {"zh": "{window} 需验票员 {n} 人", "en": "{window} needs {n} checkers"},
+    "station.staff_window_more": {"zh": "{window} 需 {n} 人", "en": "{window} {n}"},
+    "station.staff_extra": {
+        "zh": "{windows}，比现排班多 {extra} 人",
+        "en": "{windows}: {extra} more than the roster",
+    },
+    "station.staff_enough": {
+        "zh": "{windows}，现排班（每小时 {roster} 人）足够",
+        "en": "{windows}: the roster's {roster} an hour is enough",
+    },
+    "station.accuracy": {
+        "zh": "昨日准确度 MAPE {mape} · MAE {mae} 人/时（{hours} 小时）",
+        "en": "Yesterday: MAPE {mape} · MAE {mae} an hour ({hours} h)",
+    },
+    "station.no_accuracy": {
+        "zh": "昨日准确度：暂无（昨日零点时尚无预测）",
+        "en": "Yesterday's accuracy: none (no forecast made by its midnight run)",
+    },
+    "station.accuracy_note": {
+        "zh": "昨日各小时实际到站与昨日零点那一次（或之前最近一次）发布的预测相比。",
+        "en": "Yesterday's hours against the forecast of its midnight run (or the last before it).",
+    },
+    "station.legend.forecast": {"zh": "预测", "en": "Forecast"},
+    "station.legend.band80": {"zh": "80%区间", "en": "80% interval"},
+    "station.legend.band95": {"zh": "95%区间", "en": "95% interval"},
+    "station.legend.actual": {"zh": "实际到站", "en": "Actual"},
+    "station.legend.past_forecast": {"zh": "当时预测", "en": "Forecast then"},
+    "station.legend.now": {"zh": "现在", "en": "now"},
+    "station.unit": {"zh": "人次/时", "en": "arrivals / h"},
+    "station.view_title": {
+        "zh": "今日已过时段与未来24小时",
+        "en": "Today so far and the next 24 hours",
+    },
+    "station.advice_title": {"zh": "高峰与验票员配置", "en": "Peaks and checkers"},
+    "station.backtest.title": {
+        "zh": "回测：{origins} 个每日起点，提前 24 小时",
+        "en": "Backtest: {origins} daily origins, 24 hours ahead",
+    },
+    "station.backtest.loading": {"zh": "回测计算中…", "en": "Running the backtest…"},
+    "station.backtest.error": {"zh": "无法回测：{error}", "en": "No backtest: {error}"},
+    "station.backtest.method": {"zh": "方法", "en": "Method"},
+    "station.backtest.model": {"zh": "本模型 {model}", "en": "This model, {model}"},
+    "station.backtest.naive24": {
+        "zh": "24小时季节朴素（前一天同一小时）",
+        "en": "Seasonal naive 24 h (same hour yesterday)",
+    },
+    "station.backtest.naive168": {
+        "zh": "168小时季节朴素（上周同一小时）",
+        "en": "Seasonal naive 168 h (same hour last week)",
+    },
+    "station.backtest.ratio": {
+        "zh": "本模型 ÷ 较好的朴素方法：{ratio}",
+        "en": "Model ÷ the better naive: {ratio}",
+    },
+    "station.backtest.coverage": {
+        "zh": "区间覆盖率：80%区间 {c80}，95%区间 {c95}",
+        "en": "Interval coverage: 80% interval {c80}, 95% interval {c95}",
+    },
+    "station.backtest.seconds": {
+        "zh": "每次拟合与预测 {seconds} 秒",
+        "en": "{seconds} s per fit and forecast",
+    },
+    "station.backtest.bookings": {
+        "zh": "用到了铁路票务预订数据",
+        "en": "Railway bookings used as a leading indicator",
+    },
+    "station.backtest.what": {
+        "zh": "MASE：预测的平均绝对误差 ÷ “前一天同一小时”在训练数据上的平均绝对误差；"
+        "小于 1 即比它准，越小越好。",
+        "en": "MASE: the forecast's mean absolute error divided by that of \"same hour "
+        'yesterday" on the training data; below 1 beats it, lower is better.',
+    },
     # --- ops page
     "ops.batches": {"zh": "最近导入批次", "en": "Recent import batches"},
     "ops.quarantine": {"zh": "隔离行（未入库）", "en": "Quarantined rows"},

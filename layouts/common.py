@@ -60,6 +60,7 @@ PAGES = (
     ("/crowd", "nav.crowd"),
     ("/risk", "nav.risk"),
     ("/registers", "nav.registers"),
+    ("/station", "nav.station"),
     ("/ops", "nav.ops"),
 )
 

@@ -64,6 +64,14 @@ class Wall(StrEnum):
     OV_MASKS_TIME = "wall-ov-masks-time"
     OV_RETURNEES = "wall-ov-returnees"
     OV_RETURNEES_TIME = "wall-ov-returnees-time"
+    # The station panel (right column): one station's next 24 hours, peaks, staffing, accuracy.
+    STATION_TITLE = "wall-station-title"  # the station's name in the panel's title
+    STATION_ISSUED = "wall-station-issued"  # when the forecast shown was issued
+    STATION_GRAPH = "wall-station-graph"
+    STATION_SIZE = "wall-station-size"  # dcc.Store: the screen's size, for the chart's text
+    STATION_PEAKS = "wall-station-peaks"  # the peak windows' sentence
+    STATION_STAFF = "wall-station-staff"  # the staffing sentence
+    STATION_ACCURACY = "wall-station-accuracy"  # yesterday's MAPE and MAE
 
 
 # The key-figure tiles, in screen order (the layout labels them, the callback fills them).
@@ -155,3 +163,19 @@ class Registers(StrEnum):
     EXPORT_XLSX = "reg-export-xlsx"
     EXPORT_REQUEST = "reg-export-request"  # dcc.Store: format and the ids shown, from the grid
     DOWNLOAD = "reg-download"  # dcc.Download
+
+
+class Station(StrEnum):
+    """The station passenger-flow page ``/station``: one station's forecast and its backtest."""
+
+    LANG = "station-lang"
+    REQUESTED = "station-requested"  # dcc.Store: the station named in the URL (?station=CODE)
+    TICK = "station-tick"  # dcc.Interval: the cheap data-version check
+    VERSIONS = "station-versions"  # dcc.Store: the forecast and flow versions the page shows
+    PICK = "station-pick"  # dcc.Dropdown of the stations with history
+    FRESH = "station-fresh"  # forecast issued at, arrivals as of
+    GRAPH = "station-graph"
+    PEAKS = "station-peaks"
+    STAFF = "station-staff"
+    ACCURACY = "station-accuracy"
+    BACKTEST = "station-backtest"  # MASE of the model and the two naives, coverage, seconds

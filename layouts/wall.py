@@ -266,6 +266,32 @@ def crowd_panel(tr: Translate, *, thresholds: Sequence[float], min_count: int) -
     )
 
 
+def station_panel(tr: Translate) -> Component:
+    """One station's arrivals: today's past hours (actual against what was forecast for them),
+    the next 24 hours as bars in their 80% / 95% bands, the peak windows shaded, the peak and
+    staffing sentences and yesterday's accuracy (filled by callbacks.wall.refresh_station)."""
+    return panel(
+        html.Span(tr("panel.station.title"), id=Wall.STATION_TITLE),
+        dcc.Store(id=Wall.STATION_SIZE),
+        dcc.Graph(
+            id=Wall.STATION_GRAPH,
+            className="station-graph",
+            figure=_BLANK_FIGURE,
+            config={"displayModeBar": False, "staticPlot": True, "responsive": True},
+        ),
+        html.Div(
+            className="station-lines",
+            children=[
+                html.Div(id=Wall.STATION_PEAKS, className="station-line station-peaks"),
+                html.Div(id=Wall.STATION_STAFF, className="station-line station-staff"),
+                html.Div(id=Wall.STATION_ACCURACY, className="station-line station-accuracy"),
+            ],
+        ),
+        class_name="station-panel",
+        aside=html.Span("—", id=Wall.STATION_ISSUED, className="panel-date"),
+    )
+
+
 def placeholder(tr: Translate, topic: str) -> Component:
     """The panel a later issue fills: its title and what will appear."""
     return panel(
@@ -386,10 +412,7 @@ def wall_layout(
                         children=[
                             risk_panel(tr),
                             crowd_panel(tr, thresholds=crowd_thresholds, min_count=crowd_min_count),
-                            html.Div(
-                                className="placeholder-row",
-                                children=[placeholder(tr, "station")],
-                            ),
+                            station_panel(tr),
                         ],
                     ),
                 ],
