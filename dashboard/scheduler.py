@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from dashboard import jobs
 from dashboard.config import Settings, get_settings
 from dashboard.db import get_engine
-from dashboard.models import SchedulerLock, utcnow
+from dashboard.models import JobRun, SchedulerLock, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,7 @@ class LockedScheduler:
                     lease_until = utcnow() + dt.timedelta(seconds=lease)
                     if self._aps is None:
                         logger.info("scheduler %s holds the lock; starting jobs", self.holder)
+                        self._close_abandoned_runs()
                         self._start_jobs()
                     waiting_logged = False
                 elif self._aps is not None:
@@ -190,12 +191,36 @@ class LockedScheduler:
                     waiting_logged = True
                 self._stop.wait(renew_every)
         finally:
-            self._stop_jobs()
+            # Jobs still running finish first, under a lease we keep renewing: were it to run
+            # out meanwhile, a standby would start the same jobs beside them.
+            self._stop_jobs(renew_lease_s=lease if lease_until is not None else None)
             try:
                 release(self.holder, engine=self.engine)
             except SQLAlchemyError:
                 logger.exception("could not release the lock; it runs out in %s s", lease)
             logger.info("scheduler %s stopped", self.holder)
+
+    def _close_abandoned_runs(self) -> None:
+        """Runs another scheduler left "running" (it was killed mid-run) are marked failed,
+        so /ops and the health report do not show them running forever. Only the lock's
+        holder runs jobs, so at the moment we take the lock no other run is really going."""
+        try:
+            with self.engine.begin() as conn:
+                closed = conn.execute(
+                    update(JobRun)
+                    .where(JobRun.status == "running", JobRun.scheduler_id != self.holder)
+                    .values(
+                        status="failed",
+                        finished_at=utcnow(),
+                        error="abandoned: its scheduler stopped while it ran "
+                        f"(closed by {self.holder} on taking the lock)",
+                    )
+                ).rowcount
+        except SQLAlchemyError:
+            logger.exception("could not close abandoned job runs")
+            return
+        if closed:
+            logger.warning("closed %s job run(s) abandoned by a stopped scheduler", closed)
 
     def _start_jobs(self) -> None:
         aps = BackgroundScheduler(timezone=self.settings.timezone)
@@ -217,9 +242,25 @@ class LockedScheduler:
         self._aps = aps
         self.running_jobs.set()
 
-    def _stop_jobs(self) -> None:
-        if self._aps is not None:
-            self._aps.shutdown(wait=True)
+    def _stop_jobs(self, *, renew_lease_s: int | None = None) -> None:
+        """Stop the jobs, waiting for running ones. ``renew_lease_s``: keep renewing our lease
+        (of that length) while they finish, as a clean shutdown must; None when the lease is
+        already lost or unreachable."""
+        aps = self._aps
+        if aps is not None:
+            if renew_lease_s is None:
+                aps.shutdown(wait=True)
+            else:
+                stopper = threading.Thread(target=aps.shutdown, kwargs={"wait": True})
+                stopper.start()
+                while stopper.is_alive():
+                    stopper.join(max(1.0, renew_lease_s / 3))
+                    if not stopper.is_alive():
+                        break
+                    try:
+                        try_acquire(self.holder, engine=self.engine, lease_s=renew_lease_s)
+                    except SQLAlchemyError as exc:
+                        logger.error("could not renew the lock while jobs finish: %s", exc)
             self._aps = None
         self.running_jobs.clear()
 
