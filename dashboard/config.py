@@ -215,6 +215,7 @@ class Settings(BaseSettings):
             "sites": 86400,
             "station_flows": 3600,
             "station_bookings": 3600,
+            "forecasts": 3600,  # the forecast_stations job, hourly at :05
             "crowd": 600,
             # The overview feeds arrive once a day (disinfection is ticked off through it).
             "epidemic": 86400,
