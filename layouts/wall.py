@@ -1,8 +1,10 @@
 """The wall screen ``/``: one full-screen 16:9 page, aggregates only, no keyboard, no login.
 
 Header (district, freshness, clock) over three columns: key figures and feed freshness on the
-left, the district's housing compounds in red / yellow / blue in the middle, the community-risk
-panel, the crowd heatmap and the panels of the coming issues on the right. Everything is sized
+left, the district's housing compounds in red / yellow / blue in the middle with the station
+passenger-flow panel beside the map (the district is tall and narrow; the right column has no
+room for a chart) and the registers below, the community-risk panel and the crowd heatmap on the
+right. Everything is sized
 in vh/vw (assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
 """
 
@@ -405,14 +407,20 @@ def wall_layout(
                     ),
                     html.Div(
                         className="column column-center",
-                        children=[map_panel(tr), registers_panel(tr)],
+                        children=[
+                            # The district map is tall and narrow: the station panel takes the
+                            # width beside it (the right column has no room for a chart).
+                            html.Div(
+                                className="center-top", children=[map_panel(tr), station_panel(tr)]
+                            ),
+                            registers_panel(tr),
+                        ],
                     ),
                     html.Div(
                         className="column column-right",
                         children=[
                             risk_panel(tr),
                             crowd_panel(tr, thresholds=crowd_thresholds, min_count=crowd_min_count),
-                            station_panel(tr),
                         ],
                     ),
                 ],

@@ -88,7 +88,8 @@ const cut = [...document.querySelectorAll('.wall-header, .panel, .kpi, .freshnes
 // line.
 const rows = [...document.querySelectorAll(
   '.risk-count, .risk-top-row, .risk-sub-row, .crowd-count, .crowd-red-row, .crowd-wall-side > *,'
-  + '.kpi-static, .ov-epi-row, .ov-tile, .ov-rise-row, .reg-row, .reg-flag-head, .reg-flag-row')]
+  + '.kpi-static, .ov-epi-row, .ov-tile, .ov-rise-row, .reg-row, .reg-flag-head, .reg-flag-row,'
+  + '.station-line')]
   .filter(el => el.scrollHeight > el.clientHeight + 1)
   .map(el => el.className + ': ' + (el.textContent || '').slice(0, 40));
 cut.push(...rows);
@@ -163,6 +164,7 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
         write_risk_days(session, last_day=_risk_day(), days=RISK_DAYS)
     with session_scope(url) as session:
         write_crowd_day(session, now=utcnow())
+    write_station_days(url)
     yield url
     get_engine(url).dispose()
 
@@ -318,6 +320,47 @@ def _register_counts(url: str) -> dict[str, int]:
         }
 
 
+STATION_DAYS = 20
+
+
+def write_station_days(url: str) -> None:
+    """20 days of hourly arrivals at the demo's railway station, in the simulator's daily shape
+    (peaks 09:00 and 12:00), and the hourly forecast job run once on them."""
+    from dashboard import jobs
+    from dashboard.config import get_settings
+    from dashboard.feeds.simulator import SOUTH_STATION_PROFILE
+    from dashboard.models import Station, StationFlow
+
+    now = utcnow()
+    first = (now + dt.timedelta(hours=8)).replace(minute=0, second=0, microsecond=0)
+    first = first.replace(hour=0) - dt.timedelta(days=STATION_DAYS) - dt.timedelta(hours=8)
+    with session_scope(url) as s:
+        code = s.scalar(select(Station.code).where(Station.kind == "railway"))
+        hour = first
+        while hour < now - dt.timedelta(hours=1):
+            local_hour = (hour + dt.timedelta(hours=8)).hour
+            arrivals = round(5000 * SOUTH_STATION_PROFILE[local_hour] * (1 + 0.05 * (hour.day % 3)))
+            s.add(StationFlow(station_code=code, hour_start=hour, arrivals=arrivals))
+            hour += dt.timedelta(hours=1)
+        versions.bump("station_flows", session=s)
+    settings = get_settings().model_copy(update={"database_url": url})
+    assert jobs.forecast_stations_at(settings, now).written == {code: 24}
+
+
+# The station panel has drawn: its bars, and where the panel sits on the screen.
+STATION_JS = """
+const gd = document.querySelector('#wall-station-graph .js-plotly-plot');
+if (!gd || !gd.data || !gd.data.some(t => t.type === 'bar')) return null;
+const box = document.querySelector('.station-panel').getBoundingClientRect();
+return {bars: gd.data.filter(t => t.type === 'bar').map(t => t.y.length),
+        top: box.top, bottom: box.bottom, left: box.left, right: box.right,
+        height: box.height,
+        peaks: document.getElementById('wall-station-peaks').textContent,
+        staff: document.getElementById('wall-station-staff').textContent,
+        issued: document.getElementById('wall-station-issued').textContent};
+"""
+
+
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
 def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
     server, browser, demo_url, width, height
@@ -386,11 +429,20 @@ def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
     assert _text_of(browser, "#wall-reg-sites .reg-flag-head .reg-num") == f"{reg['flagged']:,}"
     rows = browser.execute_script("return document.querySelectorAll('.ov-epi-row').length")
     assert rows == 4  # the head, country, city, district
+    # The station panel: 24 forecast bars, today's past hours, the peaks of the simulator's
+    # shape, the staffing sentence, all inside the screen.
+    station = _wait(browser, STATION_JS, what="the station panel")
+    assert 24 in station["bars"]
+    assert station["peaks"].startswith("09:00–10:00和12:00–13:00占全天到站客流的")
+    assert station["staff"].startswith("09:00–10:00 需验票员")
+    assert station["issued"].startswith("预测发布于")
+    assert 0 <= station["top"] and station["bottom"] <= height and station["right"] <= width
+    assert station["height"] > 0.2 * height  # a real panel, not a squeezed strip
     layout = browser.execute_script(OVERFLOW_JS)
     assert (layout["innerW"], layout["innerH"]) == (width, height)
     assert layout["scrollW"] <= layout["clientW"], "horizontal scrollbar"
     assert layout["scrollH"] <= layout["clientH"], "vertical scrollbar"
-    assert layout["cut"] == [], "content cut off"
+    assert layout["cut"] == [], f"content cut off: {layout['cut']}"
     assert browser.execute_script("return document.getElementById('wall-clock-time').textContent")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / f"wall-{width}x{height}.png"))
@@ -412,6 +464,9 @@ def test_browser002_wall_in_english_from_the_url(server, browser):
     assert "Highest-scoring compounds" in body and "Bands by subdistrict" in body
     assert "Epidemic and prevention" in body and "Enterprises, shops, sites" in body
     assert "疫情与防控" not in body and "企业复工" not in body
+    station = _wait(browser, STATION_JS, what="the station panel")
+    assert station["staff"].startswith("09:00–10:00 needs")
+    assert "hold" in station["peaks"] and station["issued"].startswith("forecast issued")
     _wait(
         browser,
         "return document.querySelectorAll('#wall-reg-enterprises .reg-row').length === 5",
@@ -438,6 +493,37 @@ def test_browser003_ops_page(server, browser):
     _wait(browser, "return document.body.innerText.includes('Recent job runs')", what="English")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "ops-1920x1080.png"))
+    assert _severe(browser) == []
+
+
+def test_browser012_station_page_in_english(server, browser, demo_url):
+    """/station?lang=en: the railway station chosen, its chart, sentences and backtest table
+    (MASE of the model and both naives), the line saying what MASE means."""
+    _viewport(browser, 1920, 1080)
+    browser.get(server + "/station?lang=en")
+    _wait(
+        browser,
+        "return document.querySelectorAll('#station-backtest tbody tr').length === 3",
+        timeout=90,
+        what="the backtest",
+    )
+    _wait(
+        browser,
+        "const gd = document.querySelector('#station-graph .js-plotly-plot');"
+        "return gd && gd.data && gd.data.some(t => t.type === 'bar');",
+        what="the chart",
+    )
+    body = browser.execute_script("return document.body.innerText")
+    assert "Shanghai South Railway Station" in body
+    assert "09:00–10:00 and 12:00–13:00 hold" in body and "needs" in body
+    assert "forecast issued" in body and "arrivals as of" in body
+    assert "Seasonal naive 24 h" in body and "Seasonal naive 168 h" in body
+    assert "MASE: the forecast's mean absolute error" in body
+    # 20 days of history: the first origin needs 14 days, the last ends yesterday
+    assert "Backtest: 5 daily origins" in body
+    assert "车站" not in body
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "station-en-1920x1080.png"))
     assert _severe(browser) == []
 
 
