@@ -253,11 +253,17 @@ class Enterprise(Base):
     capacity_pct: Mapped[float | None] = mapped_column(Float)
     pending_approvals: Mapped[int | None] = mapped_column(Integer)
     checkins_today: Mapped[int | None] = mapped_column(Integer)
+    # The district-local day checkins_today counts: another day's count is not today's.
+    checkins_on: Mapped[dt.date | None] = mapped_column(Date)
     labour_gap: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # trade -> people short
     geom = mapped_column(Geometry("POINT"), nullable=True)
     # When ``state`` last changed (not every update does): "reopened today", laggards' age.
     state_changed_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # The dataset's data version of the write that last changed this row (versions.bump, in
+    # the same transaction): writers of a dataset queue on its version row, so versions commit
+    # in order and "rows with sync_version > N" misses nothing (the registers page's sync).
+    sync_version: Mapped[int | None] = mapped_column(BigInteger, index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
@@ -277,6 +283,7 @@ class Shop(Base):
     staff_registered: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("POINT"), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    sync_version: Mapped[int | None] = mapped_column(BigInteger, index=True)  # see Enterprise
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
@@ -298,6 +305,7 @@ class ConstructionSite(Base):
     unchecked_arrivals: Mapped[int] = mapped_column(Integer, default=0)  # of those, unchecked
     geom = mapped_column(Geometry("POINT"), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    sync_version: Mapped[int | None] = mapped_column(BigInteger, index=True)  # see Enterprise
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
@@ -374,6 +382,8 @@ class DisinfectionTask(Base):
     place_kind: Mapped[str | None] = mapped_column(String(40))
     subdistrict_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
     done_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sync_version: Mapped[int | None] = mapped_column(BigInteger, index=True)  # see Enterprise
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 

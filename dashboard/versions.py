@@ -37,8 +37,11 @@ DATASETS = (
 )
 
 
-def bump(*datasets: str, session: Session, at: dt.datetime | None = None) -> None:
-    """Mark datasets as changed (insert on first use). Does not commit."""
+def bump(*datasets: str, session: Session, at: dt.datetime | None = None) -> int:
+    """Mark datasets as changed (insert on first use); the last one's new version. Does not
+    commit. The UPDATE locks the dataset's row until the transaction ends, so writers of one
+    dataset get their versions in commit order (what rows' ``sync_version`` relies on)."""
+    new_version = 0
     at = at or utcnow()
     for name in datasets:
         if name not in DATASETS:
@@ -51,6 +54,8 @@ def bump(*datasets: str, session: Session, at: dt.datetime | None = None) -> Non
         if result.rowcount == 0:
             session.add(DataVersion(dataset=name, version=1, updated_at=at))
             session.flush()
+        new_version = session.scalar(select(DataVersion.version).where(DataVersion.dataset == name))
+    return new_version
 
 
 def current(*, session: Session) -> dict[str, tuple[int, dt.datetime]]:
