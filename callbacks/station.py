@@ -57,7 +57,7 @@ def read_view(code: str | None, *, now: dt.datetime) -> station_view.StationView
     settings = get_settings()
     with session_scope(settings.database_url) as session:
         if code is None:
-            info = station_view.wall_station(session=session)
+            info = station_view.wall_station(session=session, code=settings.wall_station or None)
             if info is None:
                 return None
             code = info.code

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     crowd_interval_s: int = Field(
         default=120, ge=10, description="Seconds between two runs of the aggregate_crowd job."
     )
+    wall_station: str = Field(
+        default="",
+        description="Code of the station whose passenger flow the wall shows (e.g. "
+        "SHANGHAI_SOUTH); empty: the first railway station with arrivals.",
+    )
     key_regions: list[str] = Field(
         default=["湖北"],
         description="Home provinces (or regions, as the site feeds spell them) whose arrivals "

@@ -104,11 +104,15 @@ def stations_with_history(*, session: Session) -> list[StationInfo]:
     )
 
 
-def wall_station(*, session: Session) -> StationInfo | None:
-    """The station the wall shows: the first railway station with history (Shanghai South in
-    Xuhui), else the first station with history; None when no station has any."""
+def wall_station(*, session: Session, code: str | None = None) -> StationInfo | None:
+    """The station the wall shows: ``code`` (the ``wall_station`` setting) if it has history,
+    else the first railway station with history (Shanghai South in Xuhui), else the first
+    station with history; None when no station has any."""
     stations = stations_with_history(session=session)
-    return stations[0] if stations else None
+    chosen = [s for s in stations if s.code == code]
+    if code and not chosen:
+        logger.warning("wall_station %r has no arrivals yet; showing the first station", code)
+    return (chosen or stations or [None])[0]
 
 
 def station(code: str, *, session: Session) -> StationInfo | None:

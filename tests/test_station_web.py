@@ -147,6 +147,9 @@ def test_station001_stations_with_history_railway_first(session):
     stations = station_view.stations_with_history(session=session)
     assert [s.code for s in stations] == ["RW", "MX"]  # MZ has no arrivals
     assert station_view.wall_station(session=session).code == "RW"
+    # The wall_station setting picks another station with history; one without falls back.
+    assert station_view.wall_station(session=session, code="MX").code == "MX"
+    assert station_view.wall_station(session=session, code="MZ").code == "RW"
     assert stations[0].display_name("en") == "Shanghai South Railway Station"
     assert stations[0].display_name("zh") == "上海南站"
 
