@@ -4,19 +4,22 @@
     .venv/bin/python bench/registers_grid.py [--rows 20000] [--ticks 25]
 
 A fresh SQLite database with 20,000 enterprises in 14 subdistricts (a fifth of them lagging),
-served by gunicorn (bench/_serve.py). Each tick, 200 rows change (state, headcounts, capacity)
-and the enterprises' data version is bumped, as the ingestion does. Side by side, in one run:
+served by gunicorn (bench/_serve.py), the page ticking every second. Each tick, 200 rows
+change (state, headcounts, capacity): the enterprises' data version is bumped and the rows are
+stamped with it (``sync_version``), as the ingestion does. Side by side, in one run:
 
-a. bytes per refresh, from the real server: the page callback's response when the version
-   moved (only the rows changed since the sync mark, each with its ``match`` flag) against
-   the response that resends the whole table as ``rowData`` (what a filter change sends, and
-   what a naive page would send every tick); raw and gzipped. Target: >= 50x smaller.
-b. headless Chromium on /registers with the 20,000 rows loaded: the time the browser takes
-   from the tick's changes arriving to the grid having applied them (``performance.now()``
-   around the transaction in assets/registers.js: the row-node look-ups and
-   ``applyTransaction``, which re-sorts and redraws the visible rows), median over the ticks;
-   target <= 100 ms. For comparison, replacing the whole ``rowData`` (20,000 rows, 200 of them
-   changed) via ``setGridOption('rowData')`` on the same grid, also median.
+a. bytes per refresh, from the real server: the tick callback's response when the version
+   moved (only the rows whose sync_version is above the mark, each with its ``match`` flag)
+   against the full load's response, the whole table as ``rowData`` (what a filter change
+   sends, and what a naive page would send every tick); raw and gzipped. Target: >= 50x.
+b. headless Chromium on /registers with the 20,000 rows loaded (with the 1 s tick running
+   from the start: the full load must land although it takes longer than a tick): the time
+   the browser takes from the tick's changes arriving to the grid having applied them and the
+   row count recounted (``performance.now()`` around the row-node look-ups,
+   ``applyTransaction``, which re-sorts and redraws the visible rows, and the count text, in
+   assets/registers.js), median over the ticks; target <= 100 ms. For comparison, replacing
+   the whole ``rowData`` (20,000 rows, 200 of them changed) via ``setGridOption('rowData')``
+   on the same grid, also median.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ def change(url: str, codes: list[str], rng, n: int) -> None:
     now = utcnow()
     picked = rng.choice(len(codes), n, replace=False)
     with session_scope(url) as session:
+        version = versions.bump("enterprises", session=session, at=now)
         for i in picked:
             session.execute(
                 update(Enterprise)
@@ -122,38 +126,61 @@ def change(url: str, codes: list[str], rng, n: int) -> None:
                     returned_headcount=int(rng.integers(0, 50)),
                     capacity_pct=float(rng.integers(0, 100)),
                     updated_at=now,
+                    sync_version=version,
                 )
             )
-        versions.bump("enterprises", session=session, at=now)
 
 
 # --------------------------------------------------------------------------- (a) bytes
 
 
-OUTPUTS = [
-    ("reg-grid", "rowData"),
-    ("reg-grid", "columnDefs"),
-    ("reg-changes", "data"),
-    ("reg-sync", "data"),
-    ("reg-fresh", "children"),
-    ("reg-count", "children"),
-]
+def callback_outputs(base: str, first_output: str) -> tuple[str, list[dict[str, str]]]:
+    """The output spec of the page's callback whose first output is ``first_output`` (as the
+    browser sends it: duplicate outputs carry a hash after ``@``)."""
+    with urllib.request.urlopen(base + "/_dash-dependencies", timeout=30) as response:
+        deps = json.loads(response.read())
+    spec = next(d for d in deps if d["output"].startswith(f"..{first_output}..."))
+    outputs = []
+    for part in spec["output"].strip(".").split("..."):
+        component, prop = part.rsplit(".", 1)
+        outputs.append({"id": component, "property": prop})
+    return spec["output"], outputs
 
 
-def body(sync: dict | None, tick: int) -> dict:
-    name = "...".join(f"{i}.{p}" for i, p in OUTPUTS)
+def full_body(base: str) -> dict:
+    """The full load, as on page load (no SYNC yet)."""
+    output, outputs = callback_outputs(base, "reg-grid.rowData")
     return {
-        "output": f"..{name}..",
-        "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
+        "output": output,
+        "outputs": outputs,
         "inputs": [
             {"id": "reg-register", "property": "value", "value": "enterprises"},
             {"id": "reg-subdistrict", "property": "value", "value": None},
             {"id": "reg-state", "property": "value", "value": None},
-            {"id": "reg-tick", "property": "n_intervals", "value": tick},
+            {"id": "reg-reload", "property": "data", "value": None},
         ],
         "state": [
             {"id": "reg-lang", "property": "data", "value": "zh"},
+            {"id": "reg-sync", "property": "data", "value": None},
+        ],
+        "changedPropIds": ["reg-register.value"],
+    }
+
+
+def tick_body(base: str, sync: dict, tick: int) -> dict:
+    output, outputs = callback_outputs(base, "reg-changes.data")
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": [{"id": "reg-tick", "property": "n_intervals", "value": tick}],
+        "state": [
+            {"id": "reg-register", "property": "value", "value": "enterprises"},
+            {"id": "reg-subdistrict", "property": "value", "value": None},
+            {"id": "reg-state", "property": "value", "value": None},
+            {"id": "reg-lang", "property": "data", "value": "zh"},
             {"id": "reg-sync", "property": "data", "value": sync},
+            {"id": "reg-changes", "property": "data", "value": None},
+            {"id": "reg-reload", "property": "data", "value": None},
         ],
         "changedPropIds": ["reg-tick.n_intervals"],
     }
@@ -173,11 +200,11 @@ def measure_bytes(base: str, url: str, codes: list[str], rng, per_tick: int, tic
     """(full responses, incremental responses): (raw, gzipped) sizes, and rows per tick."""
     full, incremental, rows = [], [], []
     for tick in range(ticks):
-        whole = post(base, body(None, tick))  # no sync: the whole table
+        whole = post(base, full_body(base))  # the whole table
         full.append((len(whole), len(gzip.compress(whole, 6))))
         sync = json.loads(whole)["response"]["reg-sync"]["data"]
         change(url, codes, rng, per_tick)
-        part = post(base, body(sync, tick + 1))
+        part = post(base, tick_body(base, sync, tick + 1))
         answer = json.loads(part)["response"]
         assert "reg-grid" not in answer, "a tick resent the table"
         rows.append(len(answer["reg-changes"]["data"]["rows"]))
@@ -223,11 +250,13 @@ def measure_browser(base: str, url: str, codes, rng, per_tick: int, ticks: int, 
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.get(base + "/registers")
-        deadline = time.monotonic() + 180
+        started = time.monotonic()
+        deadline = started + 180
         while not driver.execute_script(READY_JS, rows):
             if time.monotonic() > deadline:
                 raise TimeoutError("the grid never showed every row")
             time.sleep(0.2)
+        loaded_s = time.monotonic() - started
         driver.execute_script("dash_ag_grid.getApi('reg-grid').__benchMarker = 1;")
         applied = []
         for _ in range(ticks + 1):  # the first is a warm-up
@@ -244,7 +273,7 @@ def measure_browser(base: str, url: str, codes, rng, per_tick: int, ticks: int, 
         )
         replace = [driver.execute_script(REPLACE_JS) for _ in range(6)][1:]
         shown = driver.execute_script(READY_JS, 1)
-        return applied[1:], replace, same_grid, shown
+        return applied[1:], replace, same_grid, shown, loaded_s
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
@@ -296,12 +325,14 @@ def main() -> None:
         if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
             print("  skipped: chromium/chromedriver not installed")
             return
-        applied, replace, same_grid, shown = measure_browser(
+        applied, replace, same_grid, shown, loaded_s = measure_browser(
             base, url, codes, rng, per_tick, args.ticks, args.rows
         )
         ms = [a["ms"] for a in applied]
+        print(f"  the whole table shown {loaded_s:.1f} s after the page opened (1 s tick running)")
         print(
-            f"  transaction of {per_tick} rows: median {statistics.median(ms):.1f} ms, "
+            f"  transaction of {per_tick} rows and the recount: "
+            f"median {statistics.median(ms):.1f} ms, "
             f"max {max(ms):.1f} ms (target <= 100 ms)"
         )
         print(
