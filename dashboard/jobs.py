@@ -169,15 +169,20 @@ def snapshot_registers(settings: Settings, now: dt.datetime) -> int:
     a close.
     """
     from dashboard import register_counts, versions
-    from dashboard.ingest.kinds import recount_sites
+    from dashboard.ingest.kinds import recount_sites, sites_to_recount
 
     tz = ZoneInfo(settings.timezone)
     today = now.astimezone(tz).date()
     with session_scope(settings.database_url) as session:
         # Sites' "arrivals today" and 14-day key-region counts move at midnight with no
-        # check-in file to recount them: recount here (only changed sites are written).
-        if recount_sites(session, None, now=now, tz=tz):
-            versions.bump("sites", session=session, at=now)
+        # check-in file to recount them: recount here. Which sites differ is asked first, so
+        # that "sites" is bumped only when some will change, and before they are written (the
+        # recounted sites carry that version; its row stays locked until the commit, and a
+        # check-in load that commits meanwhile is re-checked by the UPDATE's own condition).
+        stale = sites_to_recount(session, now=now, tz=tz)
+        if stale:
+            version = versions.bump("sites", session=session, at=now)
+            recount_sites(session, stale, now=now, tz=tz, sync_version=version)
         return register_counts.snapshot_registers(session, today, now=now)
 
 

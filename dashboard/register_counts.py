@@ -9,7 +9,8 @@ Metric names (``register`` / ``metric``):
 
 - ``enterprises``: ``state:<state>`` for each reopening state, ``lagging`` (planned day passed
   and not reopened), ``planned_headcount``, ``returned_headcount``, ``pending_approvals``,
-  ``checkins_today``, ``total``;
+  ``checkins_today`` (only counts whose ``checkins_on`` is today: after midnight yesterday's
+  are not today's), ``total``;
 - ``shops``: ``state:open``, ``state:closed``, ``state:unreported`` (no report for today),
   ``state:closed_down``, ``staff_registered``, ``total``;
 - ``sites``: ``state:<state>``, ``lagging``, ``headcount``, ``new_arrivals_today``,
@@ -64,7 +65,7 @@ def register_metrics(session: Session, today: dt.date) -> Metrics:
         func.sum(Enterprise.planned_headcount),
         func.sum(Enterprise.returned_headcount),
         func.sum(Enterprise.pending_approvals),
-        func.sum(Enterprise.checkins_today),
+        func.sum(Enterprise.checkins_today).filter(Enterprise.checkins_on == today),
     ]
     rows = session.execute(
         select(Enterprise.subdistrict_code, *cols, *sums).group_by(Enterprise.subdistrict_code)

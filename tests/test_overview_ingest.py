@@ -135,7 +135,10 @@ def test_ovw003_disinfection_tasks_and_their_ticks(places, tmp_path):
     ]
     s1 = places.get(DisinfectionTask, ("S1", D21))
     assert s1.done_at == dt.datetime(2026, 11, 21, 0, 15, tzinfo=dt.UTC)  # 08:15 local
-    assert places.get(DisinfectionTask, ("M1", D21)).done_at is None
+    m1 = places.get(DisinfectionTask, ("M1", D21))
+    assert m1.done_at is None
+    # Written at the load's time with the dataset's version of that load (its first).
+    assert (m1.updated_at, m1.sync_version, s1.updated_at, s1.sync_version) == (NOW, 1, NOW, 1)
 
     # Ticked off with only the key and the time; a blank time clears nothing; a known place
     # on a new day is a new task and needs its name again.
@@ -156,11 +159,12 @@ def test_ovw003_disinfection_tasks_and_their_ticks(places, tmp_path):
         "天钥桥路菜市场",
         "农贸市场",
     )
-    assert places.get(DisinfectionTask, ("S1", D21)).done_at == dt.datetime(
-        2026, 11, 21, 0, 15, tzinfo=dt.UTC
-    )
+    s1 = places.get(DisinfectionTask, ("S1", D21))
+    assert s1.done_at == dt.datetime(2026, 11, 21, 0, 15, tzinfo=dt.UTC)
     assert count(places, DisinfectionTask) == 2
     assert version(places, "disinfection") == 2
+    # Both rows of the second file were written (S1 with nothing new: reported again).
+    assert (m1.updated_at, m1.sync_version, s1.updated_at, s1.sync_version) == (LATER, 2, LATER, 2)
 
 
 def test_ovw004_masks(places, tmp_path):

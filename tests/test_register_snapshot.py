@@ -39,20 +39,22 @@ def _register(session) -> None:
     """The hand-made register; the expected figures in the tests are counted from this list."""
     _areas(session)
     ent = [
-        # code, sub, state, planned day, planned, returned, pending, check-ins
-        ("E1", A, "reopened", dt.date(2026, 2, 20), 10, 8, 1, 5),
-        ("E2", A, "approved", dt.date(2026, 2, 25), 20, 0, 4, 0),  # lagging
-        ("E3", A, "registered", dt.date(2026, 3, 5), 5, 0, 5, 0),
-        ("E4", B, "not_registered", None, None, None, None, None),
-        ("E5", B, "suspended", dt.date(2026, 2, 10), 30, 12, 0, 0),  # lagging: not reopened
-        ("E6", B, "approved", TODAY, 8, 0, 2, 0),  # due today: not lagging yet
+        # code, sub, state, planned day, planned, returned, pending, check-ins and their day
+        ("E1", A, "reopened", dt.date(2026, 2, 20), 10, 8, 1, 5, TODAY),
+        ("E2", A, "approved", dt.date(2026, 2, 25), 20, 0, 4, 0, TODAY),  # lagging
+        ("E3", A, "registered", dt.date(2026, 3, 5), 5, 0, 5, 0, None),
+        ("E4", B, "not_registered", None, None, None, None, None, None),
+        # lagging: not reopened; its 4 check-ins are yesterday's (suspended since)
+        ("E5", B, "suspended", dt.date(2026, 2, 10), 30, 12, 0, 4, YESTERDAY),
+        ("E6", B, "approved", TODAY, 8, 0, 2, 0, TODAY),  # due today: not lagging yet
     ]
-    for code, sub, state, day, planned, returned, pending, checkins in ent:
+    for code, sub, state, day, planned, returned, pending, checkins, on in ent:
         session.add(
             Enterprise(
                 credit_code=code, name=code, subdistrict_code=sub, state=state,
                 planned_reopen_date=day, planned_headcount=planned,
                 returned_headcount=returned, pending_approvals=pending, checkins_today=checkins,
+                checkins_on=on,
             )
         )  # fmt: skip
     shops = [
@@ -115,7 +117,8 @@ def test_reg001_enterprise_counts_per_state_and_subdistrict(register):
     assert got[("enterprises", "", "planned_headcount")] == 10 + 20 + 5 + 30 + 8
     assert got[("enterprises", "", "returned_headcount")] == 8 + 12
     assert got[("enterprises", "", "pending_approvals")] == 1 + 4 + 5 + 2
-    assert got[("enterprises", "", "checkins_today")] == 5
+    assert got[("enterprises", "", "checkins_today")] == 5  # E5's 4 are yesterday's
+    assert got[("enterprises", B, "checkins_today")] == 0
     assert got[("enterprises", B, "returned_headcount")] == 12
 
 
@@ -162,13 +165,52 @@ def test_reg004_sites_flagged_and_arrivals(register):
 
 
 def test_reg005_district_row_is_the_sum_of_the_subdistricts(register):
-    register_counts.snapshot_registers(register, TODAY)
-    got = _stored(register, TODAY)
+    """The district is its subdistricts plus the records that have no subdistrict: one of each
+    register here, counted once (not also as a subdistrict "" that is the district's key)."""
+    s = register
+    s.add(
+        Enterprise(
+            credit_code="E7", name="E7", subdistrict_code=None, state="reopened",
+            planned_reopen_date=dt.date(2026, 2, 1), planned_headcount=6, returned_headcount=6,
+            pending_approvals=0, checkins_today=3, checkins_on=TODAY,
+        )
+    )  # fmt: skip
+    s.add(Shop(licence_id="S7", name="S7", is_open=True, open_on=TODAY, staff_registered=2))
+    s.add(
+        ConstructionSite(
+            site_id="T5", name="T5", state="approved", planned_reopen_date=dt.date(2026, 2, 1),
+            headcount=9, new_arrivals_today=1, key_region_arrivals=1, unchecked_arrivals=1,
+        )
+    )  # fmt: skip
+    s.commit()
+    # What those three add to the district, by hand (every other metric: nothing).
+    extra = {
+        ("enterprises", "state:reopened"): 1,
+        ("enterprises", "total"): 1,
+        ("enterprises", "planned_headcount"): 6,
+        ("enterprises", "returned_headcount"): 6,
+        ("enterprises", "checkins_today"): 3,
+        ("shops", "state:open"): 1,
+        ("shops", "staff_registered"): 2,
+        ("shops", "total"): 1,
+        ("sites", "state:approved"): 1,
+        ("sites", "lagging"): 1,
+        ("sites", "total"): 1,
+        ("sites", "headcount"): 9,
+        ("sites", "new_arrivals_today"): 1,
+        ("sites", "key_region_arrivals"): 1,
+        ("sites", "unchecked_arrivals"): 1,
+        ("sites", "flagged"): 1,
+    }
+    register_counts.snapshot_registers(s, TODAY)
+    got = _stored(s, TODAY)
     metrics = {(r, m) for r, sub, m in got if sub == ""}
     assert len(metrics) == 11 + 6 + 12  # every register's metrics have a district row
+    assert {sub for _, sub, _ in got} == {"", A, B}
     for reg, metric in metrics:
         parts = got.get((reg, A, metric), 0) + got.get((reg, B, metric), 0)
-        assert got[(reg, "", metric)] == parts, (reg, metric)
+        assert got[(reg, "", metric)] == parts + extra.get((reg, metric), 0), (reg, metric)
+    assert got[("enterprises", "", "total")] == 7 and got[("shops", "", "total")] == 7
 
 
 def test_reg006_rerunning_the_snapshot_replaces_it(register):
@@ -254,7 +296,9 @@ def test_reg008_job_rolls_site_counts_over_at_midnight(db_url, tmp_path):
         assert (w1.key_region_arrivals, w1.unchecked_arrivals) == (1, 1)
         assert w1.updated_at == now
         assert w2.updated_at == stale  # nothing changed there: not rewritten
-        assert s.get(DataVersion, "sites") is not None
+        # The job bumped sites (its first version) before the recount, which stamped W1 only.
+        assert s.get(DataVersion, "sites").version == 1
+        assert (w1.sync_version, w2.sync_version) == (1, None)
         got = _stored(s, TODAY)
         assert got[("sites", "", "new_arrivals_today")] == 0
         assert got[("sites", "", "flagged")] == 1
@@ -264,3 +308,23 @@ def test_reg008_job_rolls_site_counts_over_at_midnight(db_url, tmp_path):
     jobs.run_job("snapshot_registers", settings=settings, now=now + dt.timedelta(minutes=5))
     with session_scope(db_url) as s:
         assert s.get(DataVersion, "sites").version == before
+        assert s.get(ConstructionSite, "W1").sync_version == 1
+
+
+def test_reg009_checkins_count_only_on_their_day(register):
+    """Check-ins are a count for one day (``checkins_on``): across midnight, yesterday's count
+    is not today's."""
+    for day in (YESTERDAY, TODAY, TOMORROW):
+        register_counts.snapshot_registers(register, day)
+    checkins = {
+        day: {
+            sub: _stored(register, day)[("enterprises", sub, "checkins_today")]
+            for sub in ("", A, B)
+        }
+        for day in (YESTERDAY, TODAY, TOMORROW)
+    }
+    assert checkins == {
+        YESTERDAY: {"": 4, A: 0, B: 4},  # E5's, counted on its day
+        TODAY: {"": 5, A: 5, B: 0},  # E1's 5 (E2 and E6: 0 today)
+        TOMORROW: {"": 0, A: 0, B: 0},  # after midnight nobody has checked in yet
+    }

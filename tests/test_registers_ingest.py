@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 from test_ingest import (
     NOW,
@@ -26,6 +29,8 @@ from test_ingest import (
 )
 
 from dashboard.config import get_settings
+from dashboard.db import get_engine
+from dashboard.ingest import load_file
 from dashboard.ingest.kinds import parse_labour_gap
 from dashboard.models import ConstructionSite, Enterprise, ImportBatch, Shop, SiteWorker
 
@@ -480,3 +485,234 @@ def test_reg033_bad_check_digit_is_refused_and_masked(places, tmp_path):
     assert row.raw["name"] == "张**"
     assert count(places, SiteWorker) == 0
     assert places.get(ConstructionSite, "XH-2026-017").key_region_arrivals == 0
+
+
+# --------------------------------------------------------------------------- sync versions
+
+CODE2 = "91310104MA1G8X2K35"
+
+
+def sync_versions(session, model) -> dict[str, int | None]:
+    session.expire_all()
+    key = model.__table__.primary_key.columns.values()[0]
+    return dict(session.execute(select(key, model.sync_version)).all())
+
+
+def test_reg040_loads_stamp_the_rows_they_write_with_their_version(places, tmp_path):
+    first = f"credit_code,name,state\n{CODE},甲,registered\n{CODE2},乙,registered\n"
+    load(places, "enterprises", variant(tmp_path, "a.csv", first))
+    assert sync_versions(places, Enterprise) == {CODE: 1, CODE2: 1}
+
+    change = f"credit_code,state\n{CODE},approved\n"
+    load(places, "enterprises", variant(tmp_path, "b.csv", change), now=LATER)
+    assert version(places, "enterprises") == 2
+    assert sync_versions(places, Enterprise) == {CODE: 2, CODE2: 1}  # CODE2 not in the file
+
+    # The same row again (other bytes): nothing changes, yet the row is stamped, as its
+    # updated_at is: it was reported again (a page re-sends one unchanged row).
+    again = f"credit_code,state\n{CODE},approved\n\n"
+    load(places, "enterprises", variant(tmp_path, "c.csv", again), now=LATER)
+    assert sync_versions(places, Enterprise) == {CODE: 3, CODE2: 1}
+
+    # A file whose every row is set aside bumps nothing and stamps nothing.
+    refused = f"credit_code,state\n{CODE2},reopened\n"
+    report = load(places, "enterprises", variant(tmp_path, "d.csv", refused), now=LATER)
+    assert report.quarantined_by_reason == {"impossible_transition": 1}
+    assert version(places, "enterprises") == 3
+    assert sync_versions(places, Enterprise) == {CODE: 3, CODE2: 1}
+
+
+def test_reg041_shops_sites_and_recounted_sites_carry_their_dataset_version(places, tmp_path):
+    load(places, "shops", variant(tmp_path, "s.csv", "licence_id,name,is_open\nV1,面馆,是\n"))
+    load(places, "shops", variant(tmp_path, "t.csv", "licence_id,is_open\nV1,否\n"))
+    assert sync_versions(places, Shop) == {"V1": 2}
+
+    # The sites seeded by the fixture carry no version; a sites file stamps what it writes.
+    load(places, "sites", variant(tmp_path, "u.csv", "site_id,contractor\nXH-2026-017,上海建工\n"))
+    assert sync_versions(places, ConstructionSite) == {"XH-2026-017": 1, "XH-2026-018": None}
+
+    # A check-in at 018 bumps sites (2) and its recount stamps 018, whose counts changed.
+    worker = f"{CHECKIN_HEADER}\nXH-2026-018,310104198503121235,戊,上海,2026-11-21,否,\n"
+    load(places, "site_checkins", variant(tmp_path, "c.csv", worker))
+    assert version(places, "sites") == 2
+    assert sync_versions(places, ConstructionSite) == {"XH-2026-017": 1, "XH-2026-018": 2}
+    # The same worker again (other bytes): version 3, but 018's counts did not change, so the
+    # recount leaves it (and its version) alone.
+    load(places, "site_checkins", variant(tmp_path, "d.csv", worker + "\n"), now=LATER)
+    assert version(places, "sites") == 3
+    assert sync_versions(places, ConstructionSite) == {"XH-2026-017": 1, "XH-2026-018": 2}
+    # The worker moves to 017: both sites' headcounts change, both get version 4.
+    moved = f"{CHECKIN_HEADER}\nXH-2026-017,310104198503121235,戊,上海,2026-11-21,否,\n"
+    load(places, "site_checkins", variant(tmp_path, "e.csv", moved), now=LATER)
+    assert sync_versions(places, ConstructionSite) == {"XH-2026-017": 4, "XH-2026-018": 4}
+    assert (places.get(ConstructionSite, "XH-2026-017").headcount,
+            places.get(ConstructionSite, "XH-2026-018").headcount) == (1, 0)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- day reports
+
+
+def test_reg042_shop_report_for_a_future_day_is_refused(places, tmp_path):
+    text = "licence_id,name,is_open,date\nF1,面馆,是,2026-11-22\nF2,花店,是,2026-11-21\n"
+    report = load(places, "shops", variant(tmp_path, "s.csv", text), now=LATER)
+    (row,) = quarantined(places, report.batch_id)
+    assert (row.row_number, row.reason) == (2, "out_of_range")
+    assert row.detail == "date: 2026-11-22 is in the future (today is 2026-11-21 in the district)"
+    assert places.get(Shop, "F1") is None
+    # Stored, it would have made F2's real report of the 21st stale; refused, it does not.
+    f2 = "licence_id,is_open\nF2,否\n"
+    assert load(places, "shops", variant(tmp_path, "t.csv", f2), now=LATER).rows_loaded == 1
+    # At 01:00 on the 22nd in Shanghai (17:00 UTC on the 21st) the 22nd is today.
+    late = dt.datetime(2026, 11, 21, 17, 0, tzinfo=dt.UTC)
+    again = "licence_id,name,is_open,date\nF1,面馆,是,2026-11-22\n"
+    assert load(places, "shops", variant(tmp_path, "u.csv", again), now=late).rows_loaded == 1
+    places.expire_all()
+    f1 = places.get(Shop, "F1")
+    assert (f1.is_open, f1.open_on) == (True, dt.date(2026, 11, 22))
+
+
+def test_reg043_two_reports_of_a_shop_in_one_file_keep_the_later_day(places, tmp_path):
+    text = (
+        "licence_id,name,is_open,date\n"
+        "Y1,面馆,否,2026-11-20\n"  # yesterday's closed, then today's open: today's wins
+        "Y1,面馆,是,2026-11-21\n"
+        "Y2,花店,是,2026-11-21\n"  # the other order: still today's
+        "Y2,花店,否,2026-11-20\n"
+        "Y3,书店,否,\n"  # blank date is today: beats yesterday's below
+        "Y3,书店,是,2026-11-20\n"
+    )
+    report = load(places, "shops", variant(tmp_path, "s.csv", text), now=LATER)
+    assert (report.rows_loaded, report.rows_duplicate) == (3, 3)
+    got = [(q.row_number, q.reason, q.detail) for q in quarantined(places, report.batch_id)]
+    rule = "(the row with the latest date is kept)"
+    assert got == [
+        (2, "duplicate_key", f"same licence_id as row 3 {rule}"),
+        (5, "duplicate_key", f"same licence_id as row 4 {rule}"),
+        (7, "duplicate_key", f"same licence_id as row 6 {rule}"),
+    ]
+    stored = {s.licence_id: (s.is_open, s.open_on) for s in places.scalars(select(Shop))}
+    d21 = dt.date(2026, 11, 21)
+    assert stored == {"Y1": (True, d21), "Y2": (True, d21), "Y3": (False, d21)}
+
+
+def test_reg044_checkins_are_for_a_day(places, tmp_path):
+    from dashboard.register_counts import register_metrics
+
+    d21, d22 = dt.date(2026, 11, 21), dt.date(2026, 11, 22)
+    late = dt.datetime(2026, 11, 21, 17, 0, tzinfo=dt.UTC)  # 01:00 on the 22nd in Shanghai
+
+    def checkins(day: dt.date) -> float:
+        places.expire_all()
+        return register_metrics(places, day).get(("enterprises", "", "checkins_today"), 0)
+
+    def stored() -> tuple:
+        places.expire_all()
+        e = places.get(Enterprise, CODE)
+        return (e.checkins_today, e.checkins_on)
+
+    text = f"credit_code,name,checkins_today\n{CODE},甲,80\n{CODE2},乙,\n"
+    load(places, "enterprises", variant(tmp_path, "a.csv", text))
+    assert stored() == (80, d21)  # no checkins_date: today in the district at 10:00
+    assert places.get(Enterprise, CODE2).checkins_on is None  # no count, no day
+    assert (checkins(d21), checkins(d22)) == (80, 0)  # after midnight, 80 is yesterday's
+
+    header = "credit_code,checkins_today,checkins_date,returned_headcount\n"
+    rows = [
+        f"{CODE},3,,",  # 01:00 on the 22nd: the first check-ins of the day
+        f"{CODE},95,2026-11-21,",  # yesterday's final count arriving late: stale
+        f"{CODE2},5,2026-11-23,",  # tomorrow's: refused
+        f"{CODE2},,2026-11-22,7",  # a day without a count: nothing of the count changes
+    ]
+    reports = [
+        load(places, "enterprises", variant(tmp_path, f"b{i}.csv", header + row + "\n"), now=late)
+        for i, row in enumerate(rows)
+    ]
+    assert [r.rows_loaded for r in reports] == [1, 0, 0, 1]
+    (stale,) = quarantined(places, reports[1].batch_id)
+    assert (stale.reason, stale.detail) == (
+        "stale_report",
+        "checkins_today for 2026-11-21 is older than the stored report for 2026-11-22: "
+        "not applied",
+    )
+    (future,) = quarantined(places, reports[2].batch_id)
+    assert (future.reason, future.detail) == (
+        "out_of_range",
+        "checkins_date: 2026-11-23 is in the future (today is 2026-11-22 in the district)",
+    )
+    assert stored() == (3, d22)
+    e2 = places.get(Enterprise, CODE2)
+    assert (e2.checkins_today, e2.checkins_on, e2.returned_headcount) == (None, None, 7)
+    assert checkins(d22) == 3
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+@pytest.fixture
+def pg_url(request):
+    """A fresh PostgreSQL database only: row locks between two connections are the subject."""
+    from conftest import _fresh_pg
+
+    yield from _fresh_pg(request.getfixturevalue("pg_template"))
+
+
+def _waiting_on_a_lock(engine, timeout_s: float) -> bool:
+    """Whether another backend of this database waits on a lock, within ``timeout_s``."""
+    query = sql(
+        "select count(*) from pg_stat_activity where datname = current_database() "
+        "and wait_event_type = 'Lock' and pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + timeout_s
+    with engine.connect() as c:
+        while time.monotonic() < deadline:
+            waiting = c.execute(query).scalar()
+            c.rollback()  # pg_stat_activity is a snapshot taken once per transaction
+            if waiting:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def test_reg050_concurrent_loads_queue_on_the_version_and_commit_in_order(pg_url, tmp_path):
+    """Two loads of enterprises on two connections: the second waits for the first's commit,
+    so it reads the first's state (the move approved -> reopened is allowed only after the
+    first's registered -> approved) and its version is the later one."""
+    engine = get_engine(pg_url)
+    with Session(engine, expire_on_commit=False) as s:
+        seed_places(s)
+        start = f"credit_code,name,state\n{CODE},甲,registered\n{CODE2},乙,registered\n"
+        load(s, "enterprises", variant(tmp_path, "a.csv", start))  # version 1
+
+    first, second = Session(engine), Session(engine)
+    outcome: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            second.connection().exec_driver_sql("SET lock_timeout = '20s'")
+            path = variant(tmp_path, "c.csv", f"credit_code,state\n{CODE},reopened\n")
+            outcome["report"] = load_file("enterprises", path, session=second, now=LATER)
+            second.commit()
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            outcome["error"] = exc
+            second.rollback()
+
+    try:
+        path = variant(tmp_path, "b.csv", f"credit_code,state\n{CODE},approved\n")
+        assert load_file("enterprises", path, session=first, now=NOW).rows_loaded == 1
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        assert _waiting_on_a_lock(engine, 10), f"the second load did not wait: {outcome}"
+        assert thread.is_alive() and not outcome
+        first.commit()
+        thread.join(30)
+        assert not thread.is_alive()
+    finally:
+        first.close()
+    second.close()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["report"].quarantined_by_reason == {}
+    with Session(engine) as s:
+        e = s.get(Enterprise, CODE)
+        assert (e.state, e.sync_version) == ("reopened", 3)
+        assert s.get(Enterprise, CODE2).sync_version == 1
+        assert version(s, "enterprises") == 3

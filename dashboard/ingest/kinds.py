@@ -140,7 +140,9 @@ def table_records(
     ctx: Context, rows: Rows, *, extra: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """One dict per good row: the parsed columns that are table columns, blanks left out
-    (so they do not overwrite), plus ``extra`` and the batch id."""
+    (so they do not overwrite), plus ``extra``, the batch id, ``updated_at`` and the load's
+    ``sync_version`` where the table has them (a row written again unchanged is stamped
+    too: it was reported again)."""
     table = ctx.kind.table
     idx = np.flatnonzero(rows.ok)
     columns = [c for c in rows.values if c in table.c]
@@ -149,6 +151,10 @@ def table_records(
     fixed: dict[str, Any] = {"batch_id": ctx.batch_id} if "batch_id" in table.c else {}
     if "updated_at" in table.c:
         fixed["updated_at"] = ctx.now
+    if "sync_version" in table.c:
+        if ctx.sync_version is None:
+            raise RuntimeError(f"{table.name} rows need the load's sync_version: bump first")
+        fixed["sync_version"] = ctx.sync_version
     fixed.update(extra or {})
     key = set(ctx.kind.key)
     records = []
@@ -559,6 +565,19 @@ def _enterprises_rows(ctx: Context, rows: Rows) -> None:
     _subdistrict_check(ctx, rows)
     _labour_gap_rows(ctx, rows)
     _reopening_rows(ctx, rows)
+    if "checkins_today" in rows.values:
+        keys = rows.values["credit_code"].to_numpy(dtype=object)
+        stored = stored_values(ctx, Enterprise.credit_code, keys[rows.ok], Enterprise.checkins_on)
+        rows.values["checkins_on"] = pd.Series(
+            _report_days(
+                ctx,
+                rows,
+                report="checkins_today",
+                day_column="checkins_date",
+                stored={k: v[0] for k, v in stored.items()},
+            ),
+            dtype=object,
+        )
 
 
 def _sites_rows(ctx: Context, rows: Rows) -> None:
@@ -610,26 +629,55 @@ def _shops_rows(ctx: Context, rows: Rows) -> None:
         ],
     )
 
-    today = ctx.now.astimezone(ctx.tz).date()
-    given_day = _column_or_none(rows, "date")
-    day = np.array(
-        [None if o is None else (d or today) for o, d in zip(is_open, given_day, strict=True)],
-        dtype=object,
+    day = _report_days(
+        ctx, rows, report="is_open", day_column="date", stored={k: v[1] for k, v in stored.items()}
     )
-    newer = np.array([stored.get(k, (None, None))[1] for k in keys], dtype=object)
-    stale = np.array(
-        [d is not None and n is not None and d < n for d, n in zip(day, newer, strict=True)],
-        dtype=bool,
+    rows.values["open_on"] = pd.Series(day, dtype=object)
+    # The day decides which of a shop's rows in one file is kept (Kind.newest_wins).
+    rows.values["date"] = pd.Series(day, dtype=object)
+
+
+def _report_days(
+    ctx: Context, rows: Rows, *, report: str, day_column: str, stored: Mapping[Any, Any]
+) -> np.ndarray:
+    """The district-local day each row's ``report`` (a value for one day) is for: its
+    ``day_column``, blank or absent: today at ``ctx.now``; None where ``report`` is blank.
+
+    A day after today is ``out_of_range`` (stored, a future report would make every report of
+    the real day stale); a day before the stored one (``stored``: key -> day) is
+    ``stale_report``: a late file never overwrites a newer report."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    (key,) = ctx.kind.key
+    keys = rows.values[key].to_numpy(dtype=object)
+    given = np.array(
+        [None if pd.isna(d) else d for d in _column_or_none(rows, day_column)], dtype=object
     )
     rows.reject(
-        stale,
-        "stale_report",
+        np.array([d is not None and d > today for d in given], dtype=bool),
+        "out_of_range",
         lambda idx: [
-            f"is_open for {day[i]} is older than the stored report for {newer[i]}: not applied"
+            f"{day_column}: {given[i]} is in the future (today is {today} in the district)"
             for i in idx
         ],
     )
-    rows.values["open_on"] = pd.Series(day, dtype=object)
+    value = _column_or_none(rows, report)  # a blank count is <NA>, a blank flag None
+    day = np.array(
+        [None if pd.isna(v) else (d or today) for v, d in zip(value, given, strict=True)],
+        dtype=object,
+    )
+    newer = np.array([stored.get(k) for k in keys], dtype=object)
+    rows.reject(
+        np.array(
+            [d is not None and n is not None and d < n for d, n in zip(day, newer, strict=True)],
+            dtype=bool,
+        ),
+        "stale_report",
+        lambda idx: [
+            f"{report} for {day[i]} is older than the stored report for {newer[i]}: not applied"
+            for i in idx
+        ],
+    )
+    return day
 
 
 def _site_checkins_rows(ctx: Context, rows: Rows) -> None:
@@ -658,19 +706,13 @@ def _site_checkins_write(ctx: Context, rows: Rows) -> None:
             ctx.session.scalars(select(SiteWorker.site_id).where(SiteWorker.id_number.in_(chunk)))
         )
     write_upsert(ctx, rows)
-    recount_sites(ctx.session, sorted(touched), now=ctx.now, tz=ctx.tz)
+    recount_sites(
+        ctx.session, sorted(touched), now=ctx.now, tz=ctx.tz, sync_version=ctx.sync_version
+    )
 
 
-def recount_sites(
-    session: Session, site_ids: Sequence[str] | None, *, now: dt.datetime, tz: ZoneInfo
-) -> int:
-    """Each site's counts from its workers: headcount, new_arrivals_today, and
-    key_region_arrivals (from a key region, arrived within the last ``key_region_days`` days,
-    today included) with unchecked_arrivals (of those, certificate not checked). "Today" is
-    the district's calendar day at ``now``. ``site_ids`` None: every site (the day rolls over).
-
-    Only sites whose counts change are written (and get ``updated_at = now``), so the
-    registers page's incremental sync sends just those; returns how many."""
+def _site_counts(now: dt.datetime, tz: ZoneInfo) -> tuple[dict[Any, Any], ColumnElement[bool]]:
+    """The recount's figures of a site as correlated subqueries, and "a stored one differs"."""
     today = now.astimezone(tz).date()
     since = today - dt.timedelta(days=get_settings().key_region_days - 1)
     workers = SiteWorker.__table__
@@ -693,7 +735,36 @@ def recount_sites(
         ConstructionSite.key_region_arrivals: counted(recent_key),
         ConstructionSite.unchecked_arrivals: counted(recent_key, unchecked),
     }
-    differs = or_(*(column != value for column, value in counts.items()))
+    return counts, or_(*(column != value for column, value in counts.items()))
+
+
+def sites_to_recount(session: Session, *, now: dt.datetime, tz: ZoneInfo) -> list[str]:
+    """The sites whose stored counts differ from a recount at ``now`` (at midnight: those with
+    arrivals yesterday, or a key-region arrival leaving its window)."""
+    _, differs = _site_counts(now, tz)
+    query = select(ConstructionSite.site_id).where(differs).order_by(ConstructionSite.site_id)
+    return list(session.scalars(query))
+
+
+def recount_sites(
+    session: Session,
+    site_ids: Sequence[str] | None,
+    *,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    sync_version: int | None,
+) -> int:
+    """Each site's counts from its workers: headcount, new_arrivals_today, and
+    key_region_arrivals (from a key region, arrived within the last ``key_region_days`` days,
+    today included) with unchecked_arrivals (of those, certificate not checked). "Today" is
+    the district's calendar day at ``now``. ``site_ids`` None: every site (the day rolls over).
+
+    Only sites whose counts change are written, with ``updated_at = now`` and
+    ``sync_version``: the ``sites`` version the caller bumped in this transaction before
+    calling, so the registers page's incremental sync sends just those; returns how many."""
+    if sync_version is None:
+        raise ValueError("bump the sites version first: recounted sites carry it")
+    counts, differs = _site_counts(now, tz)
     chunks: list[Sequence[str] | None] = (
         [None]
         if site_ids is None
@@ -705,7 +776,13 @@ def recount_sites(
         if chunk is not None:
             stmt = stmt.where(ConstructionSite.site_id.in_(chunk))
         result = session.execute(
-            stmt.values({**{c.key: v for c, v in counts.items()}, "updated_at": now})
+            stmt.values(
+                {
+                    **{c.key: v for c, v in counts.items()},
+                    "updated_at": now,
+                    "sync_version": sync_version,
+                }
+            )
             .execution_options(synchronize_session=False)
         )
         written += result.rowcount or 0
@@ -957,8 +1034,14 @@ ENTERPRISES = Kind(
             "checkins_today",
             T.INT,
             min_value=0,
-            doc="employee health check-ins today",
+            doc="employee health check-ins on `checkins_date`",
             example="80",
+        ),
+        Column(
+            "checkins_date",
+            T.DATE,
+            doc="the day checkins_today counts (default: today in the district)",
+            example="2026-11-21",
         ),
         Column(
             "labour_gap",
@@ -1024,6 +1107,7 @@ SHOPS = Kind(
     coordinates="lonlat",
     new_row_needs=("name",),
     check_rows=_shops_rows,
+    newest_wins="date",  # two reports of a shop in one file: the later day's
 )
 
 SITE_CHECKINS = Kind(

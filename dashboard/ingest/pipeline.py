@@ -44,7 +44,7 @@ from dashboard.ingest.rows import (
     parse_column,
 )
 from dashboard.ingest.spec import Context, FileRejected, Kind
-from dashboard.models import AreaLevel, ImportBatch, QuarantinedRow, utcnow
+from dashboard.models import AreaLevel, DataVersion, ImportBatch, QuarantinedRow, utcnow
 from dashboard.versions import bump
 
 logger = logging.getLogger(__name__)
@@ -177,6 +177,10 @@ def load_file(
     _field_counts(rows)
     _parse(ctx, rows)
     _coordinates(ctx, rows)
+    # From the first read of stored rows (state machines, stale reports) to the commit, this
+    # load holds its datasets' version rows: a concurrent load of the same dataset waits, so
+    # its checks see this one's rows and its version is the later one.
+    _hold_versions(session, spec.datasets)
     if spec.check_rows is not None:
         spec.check_rows(ctx, rows)
     _new_rows_need(ctx, rows)
@@ -197,6 +201,9 @@ def load_file(
 
     loaded = int(rows.ok.sum())
     if loaded:
+        # Bumped before the rows are written, in the same transaction: the rows carry the new
+        # version (``sync_version``), and the version row stays locked until the commit.
+        ctx.sync_version = bump(*spec.datasets, session=session, at=now)
         (spec.write or write_upsert)(ctx, rows)
     _quarantine(ctx, rows, table)
 
@@ -206,8 +213,6 @@ def load_file(
     batch.rows_duplicate = by_reason.get(DUPLICATE, 0)
     batch.message = storable_text(_message(rows.n, loaded, by_reason, ctx.notes))
     batch.finished_at = utcnow()
-    if loaded:
-        bump(*spec.datasets, session=session, at=now)
     session.flush()
 
     report = IngestReport(
@@ -420,8 +425,22 @@ def _new_rows_need(ctx: Context, rows: Rows) -> None:
     rows.reject(new & lacking, "unknown_id", detail)
 
 
+def _hold_versions(session: Session, datasets: Sequence[str]) -> None:
+    """Lock the datasets' version rows (in name order) until the transaction ends; a dataset
+    never written has no row yet, and its first writers are not serialised (bump inserts it).
+    SQLite ignores FOR UPDATE: there one writer at a time holds the whole database."""
+    session.execute(
+        select(DataVersion.dataset)
+        .where(DataVersion.dataset.in_(sorted(datasets)))
+        .order_by(DataVersion.dataset)
+        .with_for_update()
+    ).all()
+
+
 def _duplicates(ctx: Context, rows: Rows) -> None:
-    """Same natural key twice in one file: keep the first good row, set the rest aside."""
+    """Same natural key twice in one file: keep one good row, set the rest aside. The kept row
+    is the first, or, for a kind with ``newest_wins``, the one with the greatest value there
+    (a shop's report for today over yesterday's in the same file)."""
     key = list(ctx.kind.key)
     if not key:
         return
@@ -429,21 +448,36 @@ def _duplicates(ctx: Context, rows: Rows) -> None:
     if len(idx) < 2:
         return
     frame = pd.DataFrame({k: rows.values[k].iloc[idx].reset_index(drop=True) for k in key})
-    dup = frame.duplicated(keep="first").to_numpy()
-    if not dup.any():
+    if not frame.duplicated(keep="first").to_numpy().any():
         return
     group = frame.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
-    first_row: dict[int, int] = {}
-    for g, i in zip(group, idx, strict=True):
-        first_row.setdefault(int(g), int(rows.row_numbers[i]))
+    newest = ctx.kind.newest_wins
+    order = rows.values[newest].to_numpy(dtype=object)[idx] if newest else None
+    kept: dict[int, int] = {}  # group -> position in idx of the row kept
+    for pos, g in enumerate(group.tolist()):
+        if g not in kept:
+            kept[g] = pos
+        elif order is not None and _later(order[pos], order[kept[g]]):
+            kept[g] = pos
+    keep = np.zeros(len(idx), dtype=bool)
+    keep[list(kept.values())] = True
     mask = np.zeros(rows.n, dtype=bool)
-    mask[idx[dup]] = True
+    mask[idx[~keep]] = True
+    kept_row = {g: int(rows.row_numbers[idx[pos]]) for g, pos in kept.items()}
     group_of = dict(zip(idx.tolist(), group.tolist(), strict=True))
+    rule = f" (the row with the latest {newest} is kept)" if newest else ""
     rows.reject(
         mask,
         DUPLICATE,
-        lambda bad: [f"same {', '.join(key)} as row {first_row[group_of[int(i)]]}" for i in bad],
+        lambda bad: [
+            f"same {', '.join(key)} as row {kept_row[group_of[int(i)]]}{rule}" for i in bad
+        ],
     )
+
+
+def _later(value: Any, than: Any) -> bool:
+    """``value`` sorts after ``than``; a blank is before anything."""
+    return value is not None and (than is None or value > than)
 
 
 def _quarantine(ctx: Context, rows: Rows, table: Table) -> None:

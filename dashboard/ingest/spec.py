@@ -62,12 +62,13 @@ REASONS: dict[str, str] = {
     "unknown_site": "site_id is not a construction site",
     "unknown_id": "the key is new and the row lacks what a new record needs (a name; a "
     "station also its kind)",
-    "duplicate_key": "the same key again in the same file; the first row was kept",
+    "duplicate_key": "the same key again in the same file; the first row was kept (shops: the "
+    "row reporting the latest day)",
     "impossible_transition": "a state change the register's state machine does not allow "
     "(e.g. not_registered straight to reopened, or a closed-down shop reported open); the "
     "stored state is kept",
-    "stale_report": "a shop's open/closed report for an earlier day than the one stored: a "
-    "newer report is not overwritten",
+    "stale_report": "a shop's open/closed report (an enterprise's check-ins) for an earlier day "
+    "than the one stored: a newer report is not overwritten",
 }
 
 
@@ -117,6 +118,9 @@ class Context:
     source_crs: SourceCRS | None = None
     header: tuple[str, ...] = ()
     batch_id: int | None = None
+    # The datasets' version bumped for this load before its rows are written: every register
+    # row the load changes is stamped with it (``sync_version``). None until rows are written.
+    sync_version: int | None = None
     notes: list[str] = field(default_factory=list)  # go into the report's message
 
 
@@ -129,7 +133,10 @@ Writer = Callable[[Context, "Rows"], None]
 class Kind:
     """A kind of feed. ``key``: the natural key (upsert, duplicates); empty for append-only.
     ``coordinates``: "lonlat" columns or "geometry" (GeoJSON), which then need a CRS.
-    ``new_row_needs``: columns a row must fill when its key is not in the database yet."""
+    ``new_row_needs``: columns a row must fill when its key is not in the database yet.
+    ``newest_wins``: a parsed column (set by ``check_rows``) that decides which of a key's rows
+    in one file is kept: the one with the greatest value (blank lowest; ties: the first row);
+    None: the first row."""
 
     name: str
     title: str
@@ -143,6 +150,7 @@ class Kind:
     check_header: HeaderCheck | None = None
     check_rows: RowsHook | None = None
     write: Writer | None = None  # None: upsert the parsed columns that are table columns
+    newest_wins: str | None = None
     doc: str = ""
 
     def column(self, name: str) -> Column:
