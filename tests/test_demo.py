@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +46,7 @@ TOLERANCE_M = 1.0
 CENSUS_2020 = 1_113_078
 POPULATION_TOLERANCE = 0.01  # the demo's total population is within 1% of the census
 TODAY = dt.date(2020, 3, 1)
+TZ = ZoneInfo("Asia/Shanghai")
 
 # GB/T 2260 province prefixes, written out here rather than taken from the builder.
 PROVINCE_PREFIX = {
@@ -489,6 +491,21 @@ def test_demo029_write_round_trip(demo, session):
     pop = session.scalar(select(func.sum(Area.population)).where(Area.level == AreaLevel.COMPOUND))
     assert pop == int(demo.compounds["population"].sum())
     assert session.scalar(select(Area.parent_code).where(Area.code == code)) == code[:12]
+
+
+def test_demo031_checkins_are_counted_on_their_day(session):
+    """Built at 11:00, the demo's enterprises have checked in today: today's figures count
+    those (their day is today), yesterday's close yesterday's."""
+    from dashboard import register_counts
+
+    noon = build_demo(20200301, today=TODAY, now=dt.datetime(2020, 3, 1, 11, tzinfo=TZ))
+    write_demo(noon, session=session)
+    today = register_counts.day_close(session, TODAY)[("enterprises", "", "checkins_today")]
+    close = register_counts.day_close(session, TODAY - dt.timedelta(days=1))
+    assert today == noon.enterprises["checkins_today"].sum() > 0
+    assert close[("enterprises", "", "checkins_today")] == (
+        noon.yesterday("enterprises")["checkins_today"].sum()
+    )
 
 
 def test_demo030_points_are_points(demo):

@@ -133,6 +133,7 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
     now_utc = district.now.astimezone(dt.UTC)
     yesterday = district.today - dt.timedelta(days=1)
     frames = {r: _as_of_yesterday(district, r) for r in YESTERDAY_COLUMNS}
+    frames["enterprises"]["checkins_on"] = yesterday  # the close's counts are yesterday's
     put(
         Enterprise,
         _records(
@@ -150,6 +151,7 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
                 "capacity_pct",
                 "pending_approvals",
                 "checkins_today",
+                "checkins_on",
                 "labour_gap",
                 "state_changed_at",
                 "updated_at",
@@ -245,6 +247,12 @@ def write_demo(district: DemoDistrict, *, session: Session) -> dict[str, int]:
         ]
         if changed:
             session.execute(update(model), changed)
+    # Every enterprise's check-ins so far are today's count now (zero at dawn).
+    session.execute(
+        update(Enterprise)
+        .where(Enterprise.checkins_today.is_not(None))
+        .values(checkins_on=district.today)
+    )
     counts["register_counts"] = register_counts.snapshot_registers(
         session, district.today, now=now_utc
     )
