@@ -165,8 +165,8 @@ def snapshot_registers(settings: Settings, now: dt.datetime) -> int:
 
     A day's close is its last snapshot, taken within one interval (5 minutes) before
     midnight: registers hold only their current state, so a day that was missed cannot be
-    recomputed later, and "change since yesterday" then compares with the latest day that has
-    a close.
+    recomputed later; the wall then shows no "change since yesterday" (it never compares
+    with an older day as if it were yesterday).
     """
     from dashboard import register_counts, versions
     from dashboard.ingest.kinds import recount_sites, sites_to_recount
