@@ -141,36 +141,16 @@ def create_app() -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     dash.register_page("wall", path="/", layout=wall_page, title=title)
-    dash.register_page(
-        "crowd",
-        path="/crowd",
-        layout=crowd_page,
-        title=f"{i18n.t('app.crowd_title', settings.language)} · {title}",
-    )
-    dash.register_page(
-        "risk",
-        path="/risk",
-        layout=risk_page,
-        title=f"{i18n.t('app.risk_title', settings.language)} · {title}",
-    )
-    dash.register_page(
-        "ops",
-        path="/ops",
-        layout=ops_page,
-        title=f"{i18n.t('app.ops_title', settings.language)} · {title}",
-    )
-    dash.register_page(
-        "registers",
-        path="/registers",
-        layout=registers_page,
-        title=f"{i18n.t('app.registers_title', settings.language)} · {title}",
-    )
-    dash.register_page(
-        "station",
-        path="/station",
-        layout=station_page,
-        title=f"{i18n.t('app.station_title', settings.language)} · {title}",
-    )
+    # The browser pages: name (also the message key app.<name>_title), path, layout.
+    for name, layout in (
+        ("crowd", crowd_page),
+        ("risk", risk_page),
+        ("ops", ops_page),
+        ("registers", registers_page),
+        ("station", station_page),
+    ):
+        page_title = i18n.t(f"app.{name}_title", settings.language)
+        dash.register_page(name, path=f"/{name}", layout=layout, title=f"{page_title} · {title}")
     app.layout = shell
     app.server.register_blueprint(api.blueprint)
     return app

@@ -3,18 +3,21 @@ map's geometry (built once per areas version, shared by the wall and /risk)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dash import html
 from dash.development.base_component import Component
 
 from dashboard import figures, queries
+from dashboard.config import get_settings
 from dashboard.db import session_scope
 from dashboard.i18n import t
-from dashboard.models import AreaLevel
+from dashboard.models import AreaLevel, utcnow
 from dashboard.queries import AreaScope
 
 logger = logging.getLogger(__name__)
@@ -27,6 +30,21 @@ def current_scope() -> AreaScope:
     narrow it from the user's UserScope rows here, and every query already filters by it.
     """
     return AreaScope.whole_district()
+
+
+def page_lang(lang: str | None) -> str:
+    """The page's language, or the configured default."""
+    return lang or get_settings().language
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """The district-local day (the registers' "today", the feeds' days)."""
+    return (now or utcnow()).astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
+def late_badge(lang: str) -> Component:
+    """The small "late" mark beside a panel's time when its dataset is overdue."""
+    return html.Span(t("status.late", lang), className="late-badge")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: str) -> Component:

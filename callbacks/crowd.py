@@ -31,7 +31,7 @@ from dash import (
 )
 from dash.development.base_component import Component
 
-from callbacks.common import current_scope, map_size, user_view
+from callbacks.common import current_scope, late_badge, map_size, page_lang, user_view
 from dashboard import crowd, figures, queries, versions
 from dashboard.config import get_settings
 from dashboard.crowd import Grid
@@ -48,10 +48,6 @@ GEOMETRY_DATASET = "areas"  # the outlines the cells cover, and the places that 
 HISTORY = dt.timedelta(hours=24)
 WALL_RED_AREAS = 3
 PAGE_RED_AREAS = 5
-
-
-def _lang(lang: str | None) -> str:
-    return lang or get_settings().language
 
 
 def _grid() -> Grid:
@@ -300,7 +296,7 @@ def refresh_wall_crowd(
     changed = _changed(store)
     if CROWD_DATASET not in changed and GEOMETRY_DATASET not in changed:
         return (no_update,) * 5
-    lang = _lang(lang)
+    lang = page_lang(lang)
     settings = get_settings()
     scope = current_scope()
     grid = _grid()
@@ -332,7 +328,7 @@ def refresh_wall_crowd(
     if newest is not None:
         when = [t("crowd.as_of", lang, time=_local(window_end(newest), "%H:%M"))]
     if CROWD_DATASET in (store or {}).get("late", []):
-        when.append(html.Span(t("status.late", lang), className="late-badge"))
+        when.append(late_badge(lang))
     return figure, drawn_key, when, people, areas
 
 
@@ -446,7 +442,7 @@ def show_window(
     has the squares), its time, the people in yellow and red cells, the largest red areas."""
     if store is None:  # the windows are not read yet: draw once they are
         return (no_update,) * 5
-    lang = _lang(lang)
+    lang = page_lang(lang)
     settings = get_settings()
     scope = current_scope()
     start = _chosen(value, store)
@@ -483,19 +479,6 @@ def pick_cell(click: dict[str, Any] | None) -> Any:
         return no_update
 
 
-def _blank() -> dict[str, Any]:
-    hidden = {"visible": False}
-    return {
-        "data": [],
-        "layout": {
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "xaxis": hidden,
-            "yaxis": hidden,
-        },
-    }
-
-
 @callback(
     Output(Crowd.CELL_TITLE, "children"),
     Output(Crowd.HISTORY, "figure"),
@@ -505,10 +488,10 @@ def _blank() -> dict[str, Any]:
 )
 def show_cell(cell: str | None, store: dict[str, Any] | None, lang: str | None) -> tuple[Any, Any]:
     """The clicked cell's density in each window of the last 24 hours, on the thresholds."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     windows = (store or {}).get("windows", [])
     if not cell or not store or not windows:
-        return html.P(t("crowd.pick_cell", lang), className="risk-note"), _blank()
+        return html.P(t("crowd.pick_cell", lang), className="risk-note"), figures.blank()
     settings = get_settings()
     scope = current_scope()
     grid = _grid()

@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import (
     ClientsideFunction,
@@ -43,7 +42,7 @@ from dash import (
     no_update,
 )
 
-from callbacks.common import current_scope
+from callbacks.common import current_scope, local_today, page_lang
 from dashboard import freshness, register_tables, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
@@ -57,14 +56,6 @@ EXPORT_MEDIA = {
     register_tables.CSV: "text/csv",
     register_tables.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _lang(lang: str | None) -> str:
-    return lang or get_settings().language
-
-
-def _today(now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 def column_defs(name: str, lang: str) -> list[dict[str, Any]]:
@@ -125,7 +116,7 @@ def load_options(
 ) -> tuple[Any, Any, Any]:
     """The subdistricts in scope, the register's states; a state the new register does not
     have is cleared."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     try:
         reg = register_tables.register(name or "")
     except ValueError:
@@ -172,7 +163,7 @@ def load_grid(
 ) -> tuple[Any, ...]:
     """The whole table of the view, its columns (when the register changed), the SYNC store
     (view and day, load number, mark, data version), freshness and counts."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     settings = get_settings()
     view = _view(name or "", subdistrict, state)
     if view is None:
@@ -192,7 +183,7 @@ def load_grid(
             reg.name,
             session=session,
             scope=scope,
-            today=_today(now),
+            today=local_today(now),
             subdistrict=view["subdistrict"],
             state=view["state"],
         )
@@ -245,7 +236,7 @@ def tick(
     nothing = (no_update,) * 3
     if not sync or sync.get("view") != _view(name or "", subdistrict, state):
         return nothing  # the full load for this view has not landed yet: it is on its way
-    lang = _lang(lang)
+    lang = page_lang(lang)
     settings = get_settings()
     reg = register_tables.register(sync["view"]["register"])
     # The newest of the full load's and the ticks' marks, for the table on screen.
@@ -273,7 +264,7 @@ def tick(
                 mark,
                 session=session,
                 scope=current_scope(),
-                today=_today(now),
+                today=local_today(now),
                 subdistrict=sync["view"]["subdistrict"],
                 state=sync["view"]["state"],
             )
@@ -331,7 +322,7 @@ clientside_callback(
 )
 def export(request: dict[str, Any] | None, lang: str | None) -> Any:
     """The file of the rows asked for, from the database, in scope, register columns only."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     if not request:
         return no_update
     fmt = request.get("format")
@@ -350,7 +341,7 @@ def export(request: dict[str, Any] | None, lang: str | None) -> Any:
             [str(i) for i in ids],
             session=session,
             scope=current_scope(),
-            today=_today(now),
+            today=local_today(now),
             lang=lang,
             timezone=settings.timezone,
         )

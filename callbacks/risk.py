@@ -33,7 +33,7 @@ from dash import (
 )
 from dash.development.base_component import Component
 
-from callbacks.common import current_scope, map_base, map_size, table, with_values
+from callbacks.common import current_scope, map_base, map_size, page_lang, table, with_values
 from dashboard import figures, queries, risk, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
@@ -49,10 +49,6 @@ WHATIF_LIST_LIMIT = 30  # compounds listed by name; the transitions table counts
 # the inputs do not depend on stored scores, and the catch-up re-scores every few minutes while
 # returns arrive, which would empty the cache each time.
 WHATIF_DATASETS = ("areas", "indicators")
-
-
-def _lang(lang: str | None) -> str:
-    return lang or get_settings().language
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -162,7 +158,7 @@ def refresh_risk_map(
         patch["data"][0]["marker"]["line"]["color"] = edges
         patch["data"][0]["text"] = figures.score_texts(codes, scores)
         return patch, no_update
-    base = map_base(settings.database_url, scope, areas_version, _lang(lang), size, True)
+    base = map_base(settings.database_url, scope, areas_version, page_lang(lang), size, True)
     locations = base["data"][0]["locations"]
     z, edges = figures.risk_map_values(locations, bands)
     text = figures.score_texts(locations, scores)
@@ -290,20 +286,6 @@ def _values_table(detail: queries.CompoundDetail, lang: str) -> Component:
     return table(headers, rows, empty=t("ops.empty", lang))
 
 
-def _blank() -> dict[str, Any]:
-    """An empty chart: no axes, transparent (nothing picked yet)."""
-    hidden = {"visible": False}
-    return {
-        "data": [],
-        "layout": {
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "xaxis": hidden,
-            "yaxis": hidden,
-        },
-    }
-
-
 @callback(
     Output(Risk.SUMMARY, "children"),
     Output(Risk.HISTORY, "figure"),
@@ -315,16 +297,17 @@ def _blank() -> dict[str, Any]:
 )
 def show_compound(code: str | None, day_value: str | None, lang: str | None) -> tuple[Any, ...]:
     """Why the compound scored what it did on the day, and how it moved over 30 days."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     day = _day(day_value)
     if not code or day is None:
-        return html.P(t("risk.pick_prompt", lang), className="risk-note"), _blank(), _blank(), []
+        prompt = html.P(t("risk.pick_prompt", lang), className="risk-note")
+        return prompt, figures.blank(), figures.blank(), []
     scope = current_scope()
     with session_scope(get_settings().database_url) as session:
         detail = queries.compound_detail(code, day, session=session, scope=scope)
         if detail is None:
             message = t("risk.not_scored", lang, date=day.isoformat())
-            return html.P(message, className="risk-note"), _blank(), _blank(), []
+            return html.P(message, className="risk-note"), figures.blank(), figures.blank(), []
         history = queries.compound_history(
             code, session=session, scope=scope, until=day, days=HISTORY_DAYS
         )
@@ -531,7 +514,7 @@ def what_if(
     weights: list[Any], day_value: str | None, ids: list[dict[str, str]], lang: str | None
 ) -> tuple[Any, ...]:
     """Re-score the chosen day with these weights and list the compounds that change band."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     percents = {i["key"]: w for i, w in zip(ids, weights, strict=True)}
     numbers = [w for w in weights if _is_number(w)]
     total = math.fsum(numbers)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from dash import Input, Output, State, callback, html, no_update
 from dash.development.base_component import Component
 
+from callbacks.common import late_badge, page_lang
 from dashboard import figures, forecast, freshness, station_view, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
@@ -31,10 +32,6 @@ logger = logging.getLogger(__name__)
 STATION_DATASETS = ("forecasts", "station_flows")
 BACKTEST_DATASETS = ("station_flows", "station_bookings")
 WALL_HEIGHT_PX = 1080  # the chart's text is sized for 1080p and scaled with the screen
-
-
-def _lang(lang: str | None) -> str:
-    return lang or get_settings().language
 
 
 # --------------------------------------------------------------------------- shared rendering
@@ -141,7 +138,7 @@ def render(
     settings = get_settings()
     if view is None:
         empty = t("station.no_station", lang)
-        return Rendered(t("panel.station.title", lang), "—", _blank(), empty, "", "")
+        return Rendered(t("panel.station.title", lang), "—", figures.blank(), empty, "", "")
     title = t("station.title", lang, name=view.station.display_name(lang))
     issued = (
         "—"
@@ -164,22 +161,6 @@ def render(
     return Rendered(title, issued, figure, peaks, staff, accuracy)
 
 
-def _blank() -> dict[str, Any]:
-    return {
-        "data": [],
-        "layout": {
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-        },
-    }
-
-
-def late_badge(lang: str) -> Component:
-    return html.Span(t("status.late", lang), className="late-badge")
-
-
 # --------------------------------------------------------------------------- the page
 
 
@@ -193,7 +174,7 @@ def load_stations(
     lang: str | None, requested: str | None = None
 ) -> tuple[list[dict[str, str]], str | None]:
     """The stations with history (railway first), the one the URL asked for or the wall's."""
-    lang = _lang(lang)
+    lang = page_lang(lang)
     with session_scope(get_settings().database_url) as session:
         stations = station_view.stations_with_history(session=session)
     options = [
@@ -262,9 +243,9 @@ def freshness_line(
     State(Station.LANG, "data"),
 )
 def show_station(code: str | None, store: dict[str, Any] | None, lang: str | None) -> tuple:
-    lang = _lang(lang)
+    lang = page_lang(lang)
     if code is None:
-        return t("station.no_station", lang), _blank(), "", "", ""
+        return t("station.no_station", lang), figures.blank(), "", "", ""
     now = utcnow()
     view = read_view(code, now=now)
     r = render(view, lang, now=now, height=420)
@@ -348,7 +329,7 @@ def backtest_block(result: dict[str, Any] | str, lang: str) -> list[Component]:
     State(Station.LANG, "data"),
 )
 def show_backtest(code: str | None, store: dict[str, Any] | None, lang: str | None) -> Any:
-    lang = _lang(lang)
+    lang = page_lang(lang)
     if code is None:
         return []
     settings = get_settings()

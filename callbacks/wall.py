@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import (
     ClientsideFunction,
@@ -33,7 +32,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from callbacks import station as station_callbacks
-from callbacks.common import current_scope, map_base, map_size, user_view, with_values
+from callbacks.common import (
+    current_scope,
+    late_badge,
+    local_today,
+    map_base,
+    map_size,
+    user_view,
+    with_values,
+)
 from dashboard import figures, freshness, overview, queries, states, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
@@ -109,7 +116,7 @@ def _area_kpis(
 def _site_kpis(
     session: Session, scope: queries.AreaScope, now: dt.datetime
 ) -> dict[Wall, KpiValue]:
-    today = now.astimezone(ZoneInfo(get_settings().timezone)).date()
+    today = local_today(now)
     s = queries.site_summary(session=session, scope=scope, today=today)
     return {
         Wall.KPI_SITES: s.sites,
@@ -151,7 +158,7 @@ def kpi_children(value: KpiValue, *, late: bool, lang: str) -> list[Component]:
     else:
         parts = [html.Span(format_count(value), className="num")]
     if late:
-        parts.append(html.Span(t("status.late", lang), className="late-badge"))
+        parts.append(late_badge(lang))
     return parts
 
 
@@ -420,16 +427,11 @@ def refresh_risk_panel(store: dict[str, Any] | None, lang: str | None) -> tuple[
     late = MAP_VALUE_DATASET in (store or {}).get("late", [])
     date: list[Any] = [day.isoformat()]
     if late:
-        date.append(html.Span(t("status.late", lang), className="late-badge"))
+        date.append(late_badge(lang))
     return date, risk_counts(change, lang), risk_top(top, lang), risk_subdistricts(subs)
 
 
 # --------------------------------------------------------------------------- overview tiles
-
-
-def local_today(now: dt.datetime | None = None) -> dt.date:
-    """The district-local day (the registers' "today", the feeds' days)."""
-    return (now or utcnow()).astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 def as_of(
@@ -448,7 +450,7 @@ def as_of(
     else:
         parts.append("—")
     if dataset in store.get("late", []):
-        parts.append(html.Span(t("status.late", lang), className="late-badge"))
+        parts.append(late_badge(lang))
     return parts
 
 
@@ -930,7 +932,7 @@ def refresh_station(
     r = station_callbacks.render(view, lang, now=now, scale=scale)
     issued: list[Any] = [r.issued]
     if "forecasts" in (store or {}).get("late", []):
-        issued.append(station_callbacks.late_badge(lang))
+        issued.append(late_badge(lang))
     return r.title, issued, r.figure, r.peaks, r.staff, r.accuracy
 
 

@@ -62,6 +62,20 @@ MAP_STYLE: dict[str, Any] = {
 }
 
 
+def blank() -> dict[str, Any]:
+    """An empty chart: no axes, transparent (nothing to show yet, or nothing picked)."""
+    hidden = {"visible": False}
+    return {
+        "data": [],
+        "layout": {
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "xaxis": hidden,
+            "yaxis": hidden,
+        },
+    }
+
+
 def _rounded(geom: shapely.Geometry, precision: int) -> dict[str, Any]:
     return shapely.geometry.mapping(shapely.transform(geom, lambda xy: np.round(xy, precision)))
 

@@ -80,6 +80,39 @@ def page_nav(tr: Translate, *, lang: str, path: str) -> Component:
     )
 
 
+def card(title: str | None, *children: Component, class_name: str = "") -> Component:
+    """A framed section of a browser page, with an optional title."""
+    return html.Section(
+        className=f"risk-card {class_name}".strip(),
+        children=[*([html.H2(title)] if title else []), *children],
+    )
+
+
+def page_header(tr: Translate, *, lang: str, path: str, title_key: str) -> Component:
+    """A browser page's header: the brand, the page's title and the navigation."""
+    return html.Header(
+        className="page-header",
+        children=[
+            brand(tr),
+            html.H2(tr(title_key), className="page-title"),
+            page_nav(tr, lang=lang, path=path),
+        ],
+    )
+
+
+# An empty, transparent figure until the first data arrives (no white flash on a dark page).
+BLANK_FIGURE = {
+    "data": [],
+    "layout": {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+    },
+}
+
+
 def legend(items: list[tuple[str, str]], class_name: str = "") -> Component:
     """Colour chips with their meaning (the chips' colours are in assets/wall.css)."""
     return html.Ul(

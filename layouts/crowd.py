@@ -15,34 +15,17 @@ from collections.abc import Sequence
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, crowd_legend, page_nav
+from layouts.common import BLANK_FIGURE, HTML_LANG, Translate, card, crowd_legend, page_header
 from layouts.ids import Crowd
 
 logger = logging.getLogger(__name__)
 
-_BLANK_FIGURE = {
-    "data": [],
-    "layout": {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-    },
-}
 
 MAP_PX = 720
 HISTORY_PX = 300
 # One step of the replay: long enough to see a window, short enough to play 24 hours (96
 # windows of 15 minutes) in two minutes.
 PLAY_STEP_MS = 1200
-
-
-def _card(title: str | None, *children: Component, class_name: str = "") -> Component:
-    return html.Section(
-        className=f"risk-card {class_name}".strip(),
-        children=[*([html.H2(title)] if title else []), *children],
-    )
 
 
 def time_bar(tr: Translate) -> Component:
@@ -105,14 +88,7 @@ def crowd_layout(
             dcc.Store(id=Crowd.CELL),
             dcc.Interval(id=Crowd.TICK, interval=refresh_ms),
             dcc.Interval(id=Crowd.PLAYER, interval=PLAY_STEP_MS, disabled=True),
-            html.Header(
-                className="page-header",
-                children=[
-                    brand(tr),
-                    html.H2(tr("app.crowd_title"), className="page-title"),
-                    page_nav(tr, lang=lang, path="/crowd"),
-                ],
-            ),
+            page_header(tr, lang=lang, path="/crowd", title_key="app.crowd_title"),
             html.Main(
                 className="risk-body",
                 children=[
@@ -120,12 +96,12 @@ def crowd_layout(
                     html.Div(
                         className="crowd-grid",
                         children=[
-                            _card(
+                            card(
                                 tr("crowd.map_title"),
                                 dcc.Graph(
                                     id=Crowd.MAP,
                                     className="crowd-map",
-                                    figure=_BLANK_FIGURE,
+                                    figure=BLANK_FIGURE,
                                     style={"height": f"{MAP_PX}px"},
                                     config={
                                         "displayModeBar": False,
@@ -141,7 +117,7 @@ def crowd_layout(
                                 ),
                                 class_name="crowd-map-card",
                             ),
-                            _card(
+                            card(
                                 None,
                                 html.H3(tr("crowd.summary")),
                                 html.Div(id=Crowd.PEOPLE, className="crowd-people"),
@@ -152,7 +128,7 @@ def crowd_layout(
                                 dcc.Graph(
                                     id=Crowd.HISTORY,
                                     className="crowd-history",
-                                    figure=_BLANK_FIGURE,
+                                    figure=BLANK_FIGURE,
                                     style={"height": f"{HISTORY_PX}px"},
                                     config={"displayModeBar": False},
                                 ),

@@ -19,7 +19,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, page_nav
+from layouts.common import HTML_LANG, Translate, page_header
 from layouts.ids import Registers
 
 logger = logging.getLogger(__name__)
@@ -144,14 +144,7 @@ def registers_layout(
             dcc.Store(id=Registers.EXPORT_REQUEST),
             dcc.Download(id=Registers.DOWNLOAD),
             dcc.Interval(id=Registers.TICK, interval=refresh_ms),
-            html.Header(
-                className="page-header",
-                children=[
-                    brand(tr),
-                    html.H2(tr("app.registers_title"), className="page-title"),
-                    page_nav(tr, lang=lang, path="/registers"),
-                ],
-            ),
+            page_header(tr, lang=lang, path="/registers", title_key="app.registers_title"),
             html.Main(
                 className="risk-body",
                 children=[

@@ -16,22 +16,10 @@ from dataclasses import dataclass
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, page_nav, risk_legend
+from layouts.common import BLANK_FIGURE, HTML_LANG, Translate, card, page_header, risk_legend
 from layouts.ids import Risk
 
 logger = logging.getLogger(__name__)
-
-# A chart's placeholder until its data arrives: transparent, so the dark page does not flash.
-_BLANK_FIGURE = {
-    "data": [],
-    "layout": {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-    },
-}
 
 
 # Heights of the map and charts, in pixels (a browser page scrolls; the wall does not).
@@ -50,19 +38,12 @@ class WeightField:
     percent: float
 
 
-def card(title: str | None, *children: Component, class_name: str = "") -> Component:
-    return html.Section(
-        className=f"risk-card {class_name}".strip(),
-        children=[*([html.H2(title)] if title else []), *children],
-    )
-
-
 def _graph(graph_id: Risk, class_name: str, height: int) -> Component:
     # The figure sets its own height; the box keeps it, so the page does not jump meanwhile.
     return dcc.Graph(
         id=graph_id,
         className=class_name,
-        figure=_BLANK_FIGURE,
+        figure=BLANK_FIGURE,
         style={"height": f"{height}px"},
         config={"displayModeBar": False},
     )
@@ -162,14 +143,7 @@ def risk_layout(
             dcc.Store(id=Risk.REQUESTED, data=compound),
             dcc.Store(id=Risk.MAP_SIZE),
             dcc.Store(id=Risk.MAP_AREAS),
-            html.Header(
-                className="page-header",
-                children=[
-                    brand(tr),
-                    html.H2(tr("app.risk_title"), className="page-title"),
-                    page_nav(tr, lang=lang, path="/risk"),
-                ],
-            ),
+            page_header(tr, lang=lang, path="/risk", title_key="app.risk_title"),
             html.Main(
                 className="risk-body",
                 children=[
@@ -182,7 +156,7 @@ def risk_layout(
                                 dcc.Graph(
                                     id=Risk.MAP,
                                     className="risk-map",
-                                    figure=_BLANK_FIGURE,
+                                    figure=BLANK_FIGURE,
                                     style={"height": f"{MAP_PX}px"},
                                     config={
                                         "displayModeBar": False,

@@ -14,30 +14,12 @@ import logging
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, page_nav
+from layouts.common import BLANK_FIGURE, HTML_LANG, Translate, card, page_header
 from layouts.ids import Station
 
 logger = logging.getLogger(__name__)
 
 GRAPH_PX = 420
-
-_BLANK_FIGURE = {
-    "data": [],
-    "layout": {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-    },
-}
-
-
-def _card(title: str | None, *children: Component, class_name: str = "") -> Component:
-    return html.Section(
-        className=f"risk-card {class_name}".strip(),
-        children=[*([html.H2(title)] if title else []), *children],
-    )
 
 
 def station_layout(
@@ -53,14 +35,7 @@ def station_layout(
             dcc.Store(id=Station.REQUESTED, data=station),
             dcc.Store(id=Station.VERSIONS),
             dcc.Interval(id=Station.TICK, interval=refresh_ms),
-            html.Header(
-                className="page-header",
-                children=[
-                    brand(tr),
-                    html.H2(tr("app.station_title"), className="page-title"),
-                    page_nav(tr, lang=lang, path="/station"),
-                ],
-            ),
+            page_header(tr, lang=lang, path="/station", title_key="app.station_title"),
             html.Main(
                 className="risk-body",
                 children=[
@@ -85,18 +60,18 @@ def station_layout(
                     html.Div(
                         className="station-grid",
                         children=[
-                            _card(
+                            card(
                                 tr("station.view_title"),
                                 dcc.Graph(
                                     id=Station.GRAPH,
                                     className="station-page-graph",
-                                    figure=_BLANK_FIGURE,
+                                    figure=BLANK_FIGURE,
                                     style={"height": f"{GRAPH_PX}px"},
                                     config={"displayModeBar": False},
                                 ),
                                 class_name="station-chart-card",
                             ),
-                            _card(
+                            card(
                                 tr("station.advice_title"),
                                 html.P(id=Station.PEAKS, className="station-line station-peaks"),
                                 html.P(id=Station.STAFF, className="station-line station-staff"),
@@ -109,7 +84,7 @@ def station_layout(
                             ),
                         ],
                     ),
-                    _card(
+                    card(
                         None,
                         dcc.Loading(
                             html.Div(id=Station.BACKTEST, className="station-backtest"),

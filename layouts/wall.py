@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, crowd_legend, risk_legend
+from layouts.common import BLANK_FIGURE, HTML_LANG, Translate, brand, crowd_legend, risk_legend
 from layouts.ids import KPI_TILES, Wall
 
 logger = logging.getLogger(__name__)
@@ -34,18 +34,6 @@ KPI_LABELS: dict[Wall, str] = {
     Wall.KPI_STATIONS: "kpi.stations",
     Wall.KPI_PINGS: "kpi.pings",
     Wall.KPI_WORK_ORDERS: "kpi.work_orders",
-}
-
-# An empty, transparent figure until the first data arrives (no white flash on a dark wall).
-_BLANK_FIGURE = {
-    "data": [],
-    "layout": {
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-    },
 }
 
 
@@ -212,7 +200,7 @@ def map_panel(tr: Translate) -> Component:
         dcc.Graph(
             id=Wall.MAP,
             className="map-graph",
-            figure=_BLANK_FIGURE,
+            figure=BLANK_FIGURE,
             config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
         ),
         risk_legend(tr, "map-legend"),
@@ -248,7 +236,7 @@ def crowd_panel(tr: Translate, *, thresholds: Sequence[float], min_count: int) -
                 dcc.Graph(
                     id=Wall.CROWD_MAP,
                     className="crowd-wall-map",
-                    figure=_BLANK_FIGURE,
+                    figure=BLANK_FIGURE,
                     config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
                 ),
                 html.Div(
@@ -278,7 +266,7 @@ def station_panel(tr: Translate) -> Component:
         dcc.Graph(
             id=Wall.STATION_GRAPH,
             className="station-graph",
-            figure=_BLANK_FIGURE,
+            figure=BLANK_FIGURE,
             config={"displayModeBar": False, "staticPlot": True, "responsive": True},
         ),
         html.Div(
@@ -343,7 +331,7 @@ def registers_panel(tr: Translate) -> Component:
                         dcc.Graph(
                             id=Wall.REG_MAP,
                             className="reg-map",
-                            figure=_BLANK_FIGURE,
+                            figure=BLANK_FIGURE,
                             config={
                                 "displayModeBar": False,
                                 "scrollZoom": True,
