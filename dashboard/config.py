@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -155,6 +156,18 @@ class Settings(BaseSettings):
         description="Code of the station whose passenger flow the wall shows (e.g. "
         "SHANGHAI_SOUTH); empty: the first railway station with arrivals.",
     )
+    map_tile_url: str | None = Field(
+        default=None,
+        description="XYZ raster tile template served inside the operations centre's network, "
+        "e.g. http://tiles.intranet/{z}/{x}/{y}.png (256 px tiles), drawn under every map's own "
+        "layers. Unset: the maps show only our own layers (outlines, stations) and the page "
+        "requests nothing outside this server. No token is ever sent.",
+    )
+    map_tile_attribution: str = Field(
+        default="",
+        description="Credit for the intranet tiles, shown in the maps' corner (plain text); "
+        "empty shows none.",
+    )
     key_regions: list[str] = Field(
         default=["湖北"],
         description="Home provinces (or regions, as the site feeds spell them) whose arrivals "
@@ -256,6 +269,22 @@ class Settings(BaseSettings):
     def _divides_a_day(cls, value: int) -> int:
         if 1440 % value:
             raise ValueError(f"crowd_window_minutes must divide 1440 (a day), not {value}")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _xyz_template(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc or missing:
+            why = f"it lacks {', '.join(missing)}" if missing else "it is not http(s)://host/..."
+            raise ValueError(
+                "map_tile_url must be an http(s) XYZ tile template with {z}, {x} and {y}, e.g. "
+                f"http://tiles.intranet/{{z}}/{{x}}/{{y}}.png; {value!r}: {why}"
+            )
         return value
 
     @property
