@@ -7,15 +7,46 @@ Values come from environment variables prefixed ``DASHBOARD_`` (for example
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
+
+# The wall's views (assets/rotate.js shows one at a time): the whole wall, then each large.
+WALL_VIEWS: tuple[str, ...] = ("overview", "risk", "crowd", "registers", "station")
+# Fewer seconds per view than this and no one can read a view before it goes.
+WALL_ROTATE_MIN_S = 5
+
+
+def check_rotate_s(value: int) -> int:
+    """Seconds per view of the wall: 0 (no rotation) or at least WALL_ROTATE_MIN_S."""
+    if value != 0 and value < WALL_ROTATE_MIN_S:
+        raise ValueError(
+            f"wall_rotate_s must be 0 (no rotation) or at least {WALL_ROTATE_MIN_S} seconds, "
+            f"not {value}"
+        )
+    return value
+
+
+def check_views(value: str | list[str] | tuple[str, ...]) -> list[str]:
+    """The wall's views in their order: known names (WALL_VIEWS), at least one. A list or a
+    comma-separated string ("risk,crowd", as in the URL); a name may come back (shown twice)."""
+    names = value.split(",") if isinstance(value, str) else list(value)
+    views = [str(name).strip().lower() for name in names if str(name).strip()]
+    unknown = [name for name in views if name not in WALL_VIEWS]
+    if unknown or not views:
+        raise ValueError(
+            f"wall_views must name at least one of {', '.join(WALL_VIEWS)}; "
+            + (f"unknown: {', '.join(unknown)}" if unknown else "none given")
+        )
+    return views
 
 
 class Settings(BaseSettings):
@@ -156,6 +187,18 @@ class Settings(BaseSettings):
         description="Code of the station whose passenger flow the wall shows (e.g. "
         "SHANGHAI_SOUTH); empty: the first railway station with arrivals.",
     )
+    wall_rotate_s: int = Field(
+        default=0,
+        description="Seconds the wall shows each of wall_views before the next; 0: no "
+        "rotation (the wall shows the first view, the whole wall by default). At least 5. "
+        "A screen's URL may override it: /?rotate=30.",
+    )
+    wall_views: Annotated[list[str], NoDecode] = Field(
+        default=list(WALL_VIEWS),
+        description="The wall's views in the order they rotate: overview (the whole wall), "
+        "risk, crowd, registers, station (each panel large). Comma-separated or a JSON list; "
+        "at least one. A screen's URL may override it: /?views=risk,crowd.",
+    )
     map_tile_url: str | None = Field(
         default=None,
         description="XYZ raster tile template served inside the operations centre's network, "
@@ -263,6 +306,20 @@ class Settings(BaseSettings):
                 f"(e.g. [10000, 30000, 60000]), not {value!r}"
             )
         return [float(v) for v in value]
+
+    @field_validator("wall_rotate_s")
+    @classmethod
+    def _rotate_s(cls, value: int) -> int:
+        return check_rotate_s(value)
+
+    @field_validator("wall_views", mode="before")
+    @classmethod
+    def _views(cls, value: object) -> list[str]:
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = json.loads(value)
+        if not isinstance(value, (str, list, tuple)):
+            raise ValueError(f"wall_views must be a list of view names, not {value!r}")
+        return check_views(value)
 
     @field_validator("crowd_window_minutes")
     @classmethod
