@@ -3,6 +3,9 @@
 ``GET /api/v1/health``  freshness of every dataset and the last run of every job; ``status`` is
                         ``degraded`` when a dataset is late or a job's last run failed. Always
                         HTTP 200: a late feed must not take the web server out of a load balancer.
+``GET /api/v1/live``    what an open screen polls each tick: the build id and each dataset's last
+                        write (:mod:`dashboard.live`); ``ETag``, so an unchanged answer is a
+                        304; 503 when the database is unreachable.
 ``GET /api/v1/areas``   GeoJSON of one level of the hierarchy (``?level=...[&parent=CODE]``).
 ``GET /api/v1/risk/model``  the community-risk model in force (503 if its file is invalid).
 ``GET /api/v1/risk``    one day's risk scores (``?date=YYYY-MM-DD``, default the newest scored
@@ -18,8 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import freshness, queries, risk, versions
+from dashboard import freshness, live, queries, risk, versions
 from dashboard.config import get_settings
 from dashboard.db import session_scope
 from dashboard.figures import feature_collection
@@ -75,8 +79,7 @@ def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
             "age_s": age,
             "expected_interval_s": interval,
             # A job that stopped running (a dead scheduler) is as bad as one that failed.
-            "late": age is not None
-            and age > 2 * interval + settings.scheduler_misfire_grace_s,
+            "late": age is not None and age > 2 * interval + settings.scheduler_misfire_grace_s,
         }
     degraded = any(d["late"] for d in datasets.values()) or any(
         j["status"] == "failed" or j["late"] for j in jobs.values()
@@ -92,6 +95,23 @@ def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
 @blueprint.get("/health")
 def health() -> Response:
     return jsonify(health_report())
+
+
+@blueprint.get("/live")
+def live_state() -> Response | tuple[Response, int]:
+    settings = get_settings()
+    try:
+        with session_scope(settings.database_url) as session:
+            current = versions.current(session=session)
+    except SQLAlchemyError as exc:  # every open screen asks each tick: one line, no traceback
+        logger.warning("live check: database unreachable: %s", str(exc).splitlines()[0])
+        return _error(503, "database unreachable; screens keep their last data, marked stale")
+    body = live.payload(current, settings.dataset_expected_interval_s)
+    response = jsonify(body)
+    response.set_etag(live.etag(body))
+    # Revalidate every time: the browser may keep the body but must ask whether it is current.
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
 
 
 @blueprint.get("/areas")
@@ -202,9 +222,7 @@ def risk_scores() -> Response | tuple[Response, int]:
             }
             found = bool(rows)
         else:
-            areas = queries.area_risk(
-                day, session=session, scope=scope, level=AreaLevel(level)
-            )
+            areas = queries.area_risk(day, session=session, scope=scope, level=AreaLevel(level))
             body = {
                 "areas": [
                     {

@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         default=5,
         description="Seconds between two ticks of the screen's cheap data-version check.",
     )
+    wall_reload_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Hours after which an open screen reloads itself (at its next successful "
+        "check), which keeps a browser that runs for weeks within bounded memory.",
+    )
+    build_id: str | None = Field(
+        default=None,
+        description="What identifies this deployment; an open screen that sees another one "
+        "reloads itself. Unset: a hash of the code and assets, the same in every worker.",
+    )
     scheduler_lease_s: int = Field(
         default=30,
         description="Seconds a scheduler's database lock lasts without renewal; a second "

@@ -47,6 +47,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Database unreachable: showing the last data read",
     },
     "fresh.never": {"zh": "从未更新", "en": "never"},
+    "live.lost": {"zh": "连接中断，自 {time} 起", "en": "Connection lost since {time}"},
+    "live.stale": {"zh": "数据过期", "en": "Stale"},
+    "live.stale_title": {
+        "zh": "数据已超过两个更新周期未更新：{names}",
+        "en": "Not updated for over twice the expected interval: {names}",
+    },
     "list.separator": {"zh": "、", "en": ", "},
     # --- station forecast (dashboard.forecast.peak_sentence)
     "forecast.and": {"zh": "和", "en": " and "},
@@ -369,6 +375,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "the peak windows marked and advice on checker staffing.",
     },
     "panel.coming": {"zh": "后续版本上线", "en": "Later release"},
+    # --- the wall's views, named at its foot while it rotates (layouts.wall.view_indicator)
+    "view.overview": {"zh": "总览", "en": "Overview"},
+    "view.risk": {"zh": "社区风险", "en": "Risk"},
+    "view.crowd": {"zh": "人群热力", "en": "Crowds"},
+    "view.registers": {"zh": "复工复市", "en": "Registers"},
+    "view.station": {"zh": "车站客流", "en": "Station"},
     # --- station passenger flow: the wall's panel and /station (dashboard.station_view)
     "app.station_title": {"zh": "车站客流预测", "en": "Station passenger flow"},
     "nav.station": {"zh": "车站客流", "en": "Stations"},

@@ -3,9 +3,11 @@ language toggle, the colour legends."""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+import dash
 from dash import dcc, html
 from dash.development.base_component import Component
 
@@ -89,15 +91,78 @@ def card(title: str | None, *children: Component, class_name: str = "") -> Compo
 
 
 def page_header(tr: Translate, *, lang: str, path: str, title_key: str) -> Component:
-    """A browser page's header: the brand, the page's title and the navigation."""
+    """A browser page's header: the brand, the page's title, which feeds are late, the
+    connection banner and the navigation."""
     return html.Header(
         className="page-header",
         children=[
             brand(tr),
             html.H2(tr(title_key), className="page-title"),
+            html.Div(className="page-live", children=[live_status(), connection_banner()]),
             page_nav(tr, lang=lang, path=path),
         ],
     )
+
+
+# --------------------------------------------------------------------------- staying live
+# assets/live.js polls /api/v1/live once per tick and drives the page from what these carry.
+
+
+def connection_banner() -> Component:
+    """Hidden until a check fails: then "connection lost since 14:05" (filled by live.js)."""
+    return html.Div(className="conn-banner", role="status", hidden=True, **{"data-live": "banner"})
+
+
+def live_status(class_name: str = "live-status") -> Component:
+    """Which datasets are late ("Late: crowd, pings") or that all are on time (live.js)."""
+    return html.Div(className=class_name, role="status", **{"data-live": "status"})
+
+
+def datasets_attr(datasets: Iterable[str]) -> dict[str, str]:
+    """``data-datasets`` for a panel: live.js marks it stale when one of them is late."""
+    return {"data-datasets": ",".join(datasets)}
+
+
+def live_config(
+    tr: Translate,
+    *,
+    lang: str,
+    timezone: str,
+    refresh_ms: int,
+    ticks: Sequence[str],
+    reload_hours: float,
+    dataset_labels: dict[str, str],
+    build: str,
+) -> Component:
+    """What live.js needs to keep the page live, as JSON on a hidden element.
+
+    ``ticks``: the page's dcc.Interval ids. They are created disabled; live.js advances their
+    ``n_intervals`` after each successful check, and never while the page's callbacks from the
+    previous tick are still running, so ticks never pile up on a slow server. ``build``: the
+    deployment that rendered the page; a check that answers another one reloads the page.
+    """
+    config = {
+        "build": build,
+        "url": dash.get_relative_path("/api/v1/live"),
+        "page": dash.get_relative_path("/"),
+        "interval_ms": refresh_ms,
+        "timeout_ms": max(2000, min(refresh_ms, 10000)),
+        "ticks": list(ticks),
+        "reload_ms": round(reload_hours * 3_600_000),
+        "tz": timezone,
+        "locale": HTML_LANG.get(lang, lang),
+        "labels": dataset_labels,
+        "text": {
+            "lost": tr("live.lost"),
+            "late": tr("fresh.late"),
+            "on_time": tr("fresh.all_on_time"),
+            "no_data": tr("fresh.no_data"),
+            "stale": tr("live.stale"),
+            "stale_title": tr("live.stale_title"),
+            "separator": tr("list.separator"),
+        },
+    }
+    return html.Div(id="live-config", hidden=True, **{"data-config": json.dumps(config)})
 
 
 # An empty, transparent figure until the first data arrives (no white flash on a dark page).

@@ -73,6 +73,7 @@ def crowd_layout(
     thresholds: Sequence[float],
     min_count: int,
     refresh_ms: int,
+    live: Component | None = None,
 ) -> Component:
     """The whole page. ``thresholds``: the three edges between the levels (people per km²);
     ``min_count``: the small-count rule's k; ``refresh_ms``: period of the version check that
@@ -86,7 +87,9 @@ def crowd_layout(
             dcc.Store(id=Crowd.MAP_SIZE),
             dcc.Store(id=Crowd.MAP_DRAWN),
             dcc.Store(id=Crowd.CELL),
-            dcc.Interval(id=Crowd.TICK, interval=refresh_ms),
+            # Driven by assets/live.js (``live``: layouts.common.live_config), one tick at a time.
+            dcc.Interval(id=Crowd.TICK, interval=refresh_ms, disabled=True),
+            live,
             dcc.Interval(id=Crowd.PLAYER, interval=PLAY_STEP_MS, disabled=True),
             page_header(tr, lang=lang, path="/crowd", title_key="app.crowd_title"),
             html.Main(

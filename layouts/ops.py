@@ -7,7 +7,14 @@ import logging
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import HTML_LANG, Translate, brand, page_nav
+from layouts.common import (
+    HTML_LANG,
+    Translate,
+    brand,
+    connection_banner,
+    live_status,
+    page_nav,
+)
 from layouts.ids import Ops
 
 logger = logging.getLogger(__name__)
@@ -27,18 +34,21 @@ def section(title: str, body_id: Ops, note: str | None = None) -> Component:
     )
 
 
-def ops_layout(tr: Translate, *, lang: str) -> Component:
+def ops_layout(tr: Translate, *, lang: str, live: Component | None = None) -> Component:
+    """The whole page; ``live`` (layouts.common.live_config) drives ``Ops.REFRESH``."""
     return html.Div(
         className="ops",
         lang=HTML_LANG.get(lang, lang),
         children=[
             dcc.Store(id=Ops.LANG, data=lang),
-            dcc.Interval(id=Ops.REFRESH, interval=REFRESH_MS),
+            dcc.Interval(id=Ops.REFRESH, interval=REFRESH_MS, disabled=True),
+            live,
             html.Header(
                 className="ops-header",
                 children=[
                     brand(tr),
                     html.H2(tr("app.ops_title"), className="ops-title"),
+                    html.Div(className="page-live", children=[live_status(), connection_banner()]),
                     page_nav(tr, lang=lang, path="/ops"),
                 ],
             ),

@@ -130,6 +130,7 @@ def registers_layout(
     refresh_ms: int,
     registers: Sequence[str],
     register: str,
+    live: Component | None = None,
 ) -> Component:
     """The whole page. ``registers``: the tabs, in order; ``register``: the one shown first."""
     return html.Div(
@@ -143,7 +144,9 @@ def registers_layout(
             dcc.Store(id=Registers.APPLIED),
             dcc.Store(id=Registers.EXPORT_REQUEST),
             dcc.Download(id=Registers.DOWNLOAD),
-            dcc.Interval(id=Registers.TICK, interval=refresh_ms),
+            # Driven by assets/live.js (``live``: layouts.common.live_config), one tick at a time.
+            dcc.Interval(id=Registers.TICK, interval=refresh_ms, disabled=True),
+            live,
             page_header(tr, lang=lang, path="/registers", title_key="app.registers_title"),
             html.Main(
                 className="risk-body",

@@ -132,6 +132,7 @@ def risk_layout(
     model_note: str,
     model_error: str | None = None,
     compound: str | None = None,
+    live: Component | None = None,
 ) -> Component:
     """The whole page. ``weights``: the model in force (empty with ``model_error`` when its file
     is invalid); ``compound``: the one to show first (``/risk?compound=CODE``)."""
@@ -143,6 +144,7 @@ def risk_layout(
             dcc.Store(id=Risk.REQUESTED, data=compound),
             dcc.Store(id=Risk.MAP_SIZE),
             dcc.Store(id=Risk.MAP_AREAS),
+            live,
             page_header(tr, lang=lang, path="/risk", title_key="app.risk_title"),
             html.Main(
                 className="risk-body",

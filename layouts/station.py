@@ -23,7 +23,12 @@ GRAPH_PX = 420
 
 
 def station_layout(
-    tr: Translate, *, lang: str, refresh_ms: int, station: str | None = None
+    tr: Translate,
+    *,
+    lang: str,
+    refresh_ms: int,
+    station: str | None = None,
+    live: Component | None = None,
 ) -> Component:
     """The whole page. ``station``: the code the URL asked for (``?station=CODE``);
     ``refresh_ms``: period of the cheap data-version check."""
@@ -34,7 +39,9 @@ def station_layout(
             dcc.Store(id=Station.LANG, data=lang),
             dcc.Store(id=Station.REQUESTED, data=station),
             dcc.Store(id=Station.VERSIONS),
-            dcc.Interval(id=Station.TICK, interval=refresh_ms),
+            # Driven by assets/live.js (``live``: layouts.common.live_config), one tick at a time.
+            dcc.Interval(id=Station.TICK, interval=refresh_ms, disabled=True),
+            live,
             page_header(tr, lang=lang, path="/station", title_key="app.station_title"),
             html.Main(
                 className="risk-body",
