@@ -102,9 +102,11 @@
     });
   }
 
-  function reload(cfg) {
+  // A reload for a new build is kept to one a minute (a half-rolled deploy answers with two
+  // builds in turn); the periodic one cannot loop (the reloaded page starts a new period).
+  function reload(cfg, forBuild) {
     var last = Number(sessionStorage.getItem("dashboard-live-reload") || 0);
-    if (live.reloading || Date.now() - last < RELOAD_GUARD_MS) return;
+    if (live.reloading || (forBuild && Date.now() - last < RELOAD_GUARD_MS)) return;
     live.reloading = true;
     fetch(window.location.href, { cache: "no-store" })
       .then(function (r) {
@@ -142,8 +144,9 @@
         live.expected = body.expected_s || {};
         showConnected();
         mark(cfg);
-        if (body.build !== live.build || Date.now() - live.openedAt > cfg.reload_ms) {
-          reload(cfg);
+        var newBuild = body.build !== live.build;
+        if (newBuild || Date.now() - live.openedAt > cfg.reload_ms) {
+          reload(cfg, newBuild);
           return false;
         }
         return true;

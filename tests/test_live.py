@@ -32,7 +32,7 @@ from test_browser import (
     _wait,
     write_station_days,
 )
-from test_web_support import write_risk_days
+from test_web_support import write_crowd_day, write_risk_days
 
 from dashboard import migrate, queries, versions
 from dashboard.config import PROJECT_ROOT
@@ -120,6 +120,8 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
         write_demo(build_demo(), session=session)
     with session_scope(url) as session:
         write_risk_days(session, last_day=(utcnow() + dt.timedelta(hours=8)).date(), days=2)
+    with session_scope(url) as session:
+        write_crowd_day(session, now=utcnow())
     write_station_days(url)
     yield url
     get_engine(url).dispose()
@@ -344,17 +346,17 @@ def test_live003_a_redeploy_and_the_periodic_reload_reload_the_page(demo_url, br
             "return JSON.parse(document.getElementById('live-config').dataset.config);"
         )
         assert config["build"] == "build-2"
-        # The periodic reload: after reload_hours (here 12 s), at the next successful check.
+        # The periodic reload: after reload_hours (here 30 s), at the next successful check.
         server.stop()
-        server.start(DASHBOARD_WALL_RELOAD_HOURS=str(12 / 3600))
+        server.start(DASHBOARD_WALL_RELOAD_HOURS=str(30 / 3600))
+        opened = time.monotonic()
         browser.get(server.base + "/")
         _wait(browser, WALL_READY_JS, what="the wall")
         _mark_page(browser)
-        opened = time.monotonic()
-        time.sleep(8)
+        time.sleep(max(0.0, opened + 20 - time.monotonic()))
         assert not _reloaded(browser), "reloaded before reload_hours"
-        _wait(browser, "return window.__notReloaded !== 'yes';", timeout=30, what="the reload")
-        assert time.monotonic() - opened >= 12 - 1
+        _wait(browser, "return window.__notReloaded !== 'yes';", timeout=40, what="the reload")
+        assert time.monotonic() - opened >= 30 - 1
         _wait(browser, WALL_READY_JS, what="the wall after the periodic reload")
     finally:
         server.stop()
