@@ -28,9 +28,11 @@ def serve_app(
     source: str,
     env: dict[str, str] | None = None,
     timeout_s: float = 60,
+    workers: int = 1,
 ) -> tuple[subprocess.Popen, str]:
     """Write ``source`` as ``folder/<module>.py`` (it exposes ``server``), serve it with one
-    gunicorn worker against the database at ``url``; returns the process and its base URL."""
+    gunicorn worker (or ``workers``) against the database at ``url``; returns the process and
+    its base URL."""
     (folder / f"{module}.py").write_text(source, encoding="utf-8")
     port = free_port()
     environment = {
@@ -42,9 +44,20 @@ def serve_app(
     }
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", f"{module}:server",
-            "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "8",
-            "--timeout", "300", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            f"{module}:server",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            "8",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
         ],
         cwd=ROOT,
         env=environment,

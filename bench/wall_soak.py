@@ -3,11 +3,11 @@
 
     .venv/bin/python bench/wall_soak.py [--minutes 60] [--interval 5] [--from-minute 10]
 
-It builds the demo district in a temporary SQLite database, serves the app with gunicorn (one
-worker, eight threads) and runs the scheduler beside it in demo mode, so the simulator writes
-upstream files every 30 s and the jobs ingest and aggregate them: the wall redraws panels
-during the hour, as on a real day. The wall is opened at 3840x2160 with
-``DASHBOARD_REFRESH_INTERVAL_S`` = ``--interval``.
+It builds the demo district in a temporary SQLite database, serves the app with gunicorn (two
+workers of eight threads, one per core of a small server) and runs the scheduler beside it in
+demo mode, so the simulator writes upstream files every 30 s and the jobs ingest and
+aggregate them: the wall redraws panels during the hour, as on a real day. The wall is
+opened at 3840x2160 with ``DASHBOARD_REFRESH_INTERVAL_S`` = ``--interval``.
 
 Every minute it records, in the browser:
 - the JS heap after a forced garbage collection (CDP HeapProfiler.collectGarbage, then
@@ -158,6 +158,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--interval", type=int, default=5, help="the wall's refresh, seconds")
     parser.add_argument("--from-minute", type=int, default=10, help="the heap's baseline")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (8 threads)")
     args = parser.parse_args()
     from dashboard import __version__
 
@@ -165,8 +166,9 @@ def main() -> int:
     print(f"dashboard {__version__}; building the demo district in {folder} ...", flush=True)
     url = build_database(folder)
     env = {"DASHBOARD_REFRESH_INTERVAL_S": str(args.interval), "DASHBOARD_BUILD_ID": "soak"}
+    source = "from app import server\n"
     app, base = serve_app(
-        url, folder, module="soak_app", source="from app import server\n", env=env
+        url, folder, module="soak_app", source=source, env=env, workers=args.workers
     )
     scheduler = start_scheduler(url, folder)
     driver = open_browser()
