@@ -80,6 +80,22 @@ def map_size(measured: dict[str, Any] | None) -> tuple[int, int] | None:
     return (round(w, -1), round(h, -1)) if w > 0 and h > 0 else None
 
 
+def basemap() -> figures.Basemap:
+    """The configured intranet tiles under every map (none by default)."""
+    settings = get_settings()
+    return figures.Basemap(settings.map_tile_url, settings.map_tile_attribution)
+
+
+def station_marks(places: Sequence[queries.NamedPlace], lang: str) -> list[figures.StationMark]:
+    """The railway and metro stations among ``places`` (:func:`queries.named_places`, which
+    keeps those in scope), named in the page's language, for the basemap."""
+    return [
+        figures.StationMark(p.label(lang), p.kind, p.lon, p.lat)
+        for p in places
+        if p.kind in queries.STATION_KINDS
+    ]
+
+
 @lru_cache(maxsize=16)
 def map_base(
     url: str,
@@ -89,7 +105,8 @@ def map_base(
     size_px: tuple[int, int] | None,
     with_scores: bool = False,
 ) -> dict[str, Any]:
-    """The full map figure with no scores: the geometry, built once per areas version.
+    """The full map figure with no scores: the geometry and the stations (both the "areas"
+    dataset), built once per areas version.
 
     A process-local cache keyed by the data version, so it is never stale (new data is a new
     key) and holds a few figures at most (one per page, language and screen size). Every screen
@@ -106,6 +123,7 @@ def map_base(
                 AreaLevel.DISTRICT,
             )
         }
+        stations = station_marks(queries.named_places(session=session, scope=scope), lang)
     fig = figures.risk_map(
         shapes[AreaLevel.COMPOUND],
         shapes[AreaLevel.COMMITTEE],
@@ -115,6 +133,8 @@ def map_base(
         map_labels(lang),
         size_px=size_px,
         scores={} if with_scores else None,
+        stations=stations,
+        basemap=basemap(),
     )
     return fig.to_plotly_json()
 
@@ -130,9 +150,10 @@ def user_view(relayout: dict[str, Any] | None) -> dict[str, Any]:
 def with_values(
     base: dict[str, Any], trace: dict[str, Any], relayout: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The cached full figure with this refresh's values in its first trace, carrying over the
-    view the person chose: the Graph writes their zoom into its figure, so a new figure with
-    the fitted view would override it even under the same uirevision."""
+    """The cached full figure with this refresh's values in its first trace (any others kept
+    as they are), carrying over the view the person chose: the Graph writes their zoom into
+    its figure, so a new figure with the fitted view would override it even under the same
+    uirevision."""
     layout = base["layout"]
     view = user_view(relayout)
     if view:
@@ -141,4 +162,5 @@ def with_values(
     marker = {**first.get("marker", {})}
     if "marker.line.color" in trace:
         marker["line"] = {**marker.get("line", {}), "color": trace.pop("marker.line.color")}
-    return {**base, "data": [{**first, **trace, "marker": marker}], "layout": layout}
+    data = [{**first, **trace, "marker": marker}, *base["data"][1:]]
+    return {**base, "data": data, "layout": layout}

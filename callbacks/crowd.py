@@ -31,7 +31,15 @@ from dash import (
 )
 from dash.development.base_component import Component
 
-from callbacks.common import current_scope, late_badge, map_size, page_lang, user_view
+from callbacks.common import (
+    basemap,
+    current_scope,
+    late_badge,
+    map_size,
+    page_lang,
+    station_marks,
+    user_view,
+)
 from dashboard import crowd, figures, queries, versions
 from dashboard.config import get_settings
 from dashboard.crowd import Grid
@@ -91,9 +99,9 @@ def crowd_base(
     size_px: tuple[int, int] | None,
     hover: bool,
 ) -> dict[str, Any]:
-    """The full heatmap figure with no values: the squares and the outlines, built once per
-    (database, scope, areas version, grid, language, map size, page) in each web process.
-    New areas or another grid are a new key, so it is never stale."""
+    """The full heatmap figure with no values: the squares, the outlines and the stations,
+    built once per (database, scope, areas version, grid, language, map size, page) in each
+    web process. New areas or another grid are a new key, so it is never stale."""
     cells = grid_cells(url, scope, areas_version, grid)
     with session_scope(url) as session:
         shapes = {
@@ -111,6 +119,8 @@ def crowd_base(
         figures.CrowdMapLabels(density_unit=t("crowd.density_unit", lang)),
         size_px=size_px,
         hover=hover,
+        stations=station_marks(named_places(url, scope, areas_version), lang),
+        basemap=basemap(),
     )
     return fig.to_plotly_json()
 
@@ -161,7 +171,7 @@ def map_figure(
     view = user_view(relayout)
     if view:
         layout = {**layout, "map": {**layout["map"], **view}}
-    figure = {**base, "data": [{**base["data"][0], **values}], "layout": layout}
+    figure = {**base, "data": [{**base["data"][0], **values}, *base["data"][1:]], "layout": layout}
     return figure, wanted
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from callbacks import station as station_callbacks
 from callbacks.common import (
+    basemap,
     current_scope,
     late_badge,
     local_today,
@@ -899,7 +900,7 @@ def register_map_base(
         for p in [cached_points(url, scope, r, version, today)]
     ]
     subs, district = _outlines(url, scope, areas_version)
-    return figures.register_points_map(points, subs, district, size_px=size_px)
+    return figures.register_points_map(points, subs, district, size_px=size_px, basemap=basemap())
 
 
 # --------------------------------------------------------------------------- the station panel

@@ -1,16 +1,18 @@
 """Data -> plotly figures, pure (no database, no Dash).
 
-The district map is a MapLibre ``choroplethmap`` of the housing compounds on a style that holds
-nothing but a background layer: no tile server, no token, no glyphs, no request leaves the
-building. Geometry goes to the browser once, with the full figure; a refresh changes only the
-values (see :func:`risk_map_values`), which the web layer sends as a ``Patch``. The crowd
-heatmap is the same kind of map over the crowd grid's squares (:func:`crowd_map`,
-:func:`crowd_values`).
+The district map is a MapLibre ``choroplethmap`` of the housing compounds on a basemap of our
+own (:func:`map_style`): a transparent background, the stations as GeoJSON circles and names,
+and, only when configured, an intranet XYZ raster tile layer at the bottom. No token, no glyph
+or sprite server, no request leaves the building. Geometry goes to the browser once, with the
+full figure; a refresh changes only the values (see :func:`risk_map_values`), which the web
+layer sends as a ``Patch``. The crowd heatmap is the same kind of map over the crowd grid's
+squares (:func:`crowd_map`, :func:`crowd_values`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -46,20 +48,150 @@ COMPOUND_EDGE = "#06182f"
 NO_SCORE_COLOR = "#18395e"  # a compound the day's scoring did not cover
 BAND_ORDER = ("blue", "yellow", "red")
 
-# A MapLibre style of our own: a transparent background and nothing else (the map's layers
-# are the figure's traces and layout layers). "sources" must not be empty: plotly.js drops an
-# empty object from the layout, and restyling the map on the next update then fails with
-# "missing required property sources"; one empty GeoJSON source keeps it.
-MAP_STYLE: dict[str, Any] = {
-    "id": "yiwang-offline",
-    "version": 8,
-    "sources": {
-        "empty": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}
-    },
-    "layers": [
+# --------------------------------------------------------------------------- the basemap
+
+# The style's layer ids. Our overlays (a map's traces and its outline layers) are inserted just
+# below STATIONS_LAYER, so the stack is: tiles, fills, outlines, station circles, station names.
+TILES_LAYER = "basemap-tiles"
+STATIONS_LAYER = "stations-circle"
+STATION_NAMES_LAYER = "stations-name"
+STATION_FILL = {"railway": "#ffffff", "metro": "#d7ecff"}
+STATION_EDGE = "#02132b"  # the circles' edge and the names' halo: both read on any fill
+# MapLibre draws text with no "glyphs" URL in the style by rendering each character in the
+# browser from the page's own fonts (its TinySDF path): no glyph server, none requested.
+STATION_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei"]
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """What lies under the map's own layers: an intranet XYZ raster tile template (256 px tiles)
+    and its credit; ``tile_url=None`` draws no tiles at all."""
+
+    tile_url: str | None = None
+    attribution: str = ""
+
+
+@dataclass(frozen=True)
+class StationMark:
+    """A railway or metro station as the basemap draws it: a circle and its name."""
+
+    name: str
+    kind: str  # railway | metro
+    lon: float
+    lat: float
+
+
+def _station_features(stations: Sequence[StationMark]) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(s.lon, 5), round(s.lat, 5)]},
+                "properties": {"name": s.name, "kind": s.kind},
+            }
+            for s in stations
+        ],
+    }
+
+
+# Station names on the wall, read from a few metres: about a fortieth of the map's height,
+# never under the wall's smallest text at 1080p (1.2 --u, 13 px) nor over 36 px; on a page read
+# at a desk (/risk, /crowd), 13 px. A railway station's name is 1.2 times a metro station's.
+STATION_TEXT_MIN_PX = 13.0
+STATION_TEXT_MAX_PX = 36.0
+
+
+def station_text_px(size_px: tuple[float, float] | None, *, wall: bool = True) -> float:
+    """The metro stations' name size on a map of ``size_px``: on the wall the map's height / 40
+    kept in [13, 36] px (13.0 on the 1080p wall's ~490 px map, 24.5 on the 4K one's ~980 px);
+    13 px on a page."""
+    if not wall:
+        return STATION_TEXT_MIN_PX
+    height = (size_px or DEFAULT_MAP_PX)[1]
+    return round(min(STATION_TEXT_MAX_PX, max(STATION_TEXT_MIN_PX, height / 40)), 1)
+
+
+def map_style(
+    basemap: Basemap | None = None,
+    stations: Sequence[StationMark] = (),
+    *,
+    text_px: float = STATION_TEXT_MIN_PX,
+    names: bool = True,
+) -> dict[str, Any]:
+    """The MapLibre style every map is drawn on: a transparent background; the intranet tiles
+    when ``basemap`` has a URL (the bottom layer, below every fill and line); the stations as
+    circles and, with ``names``, their names, metro ones at ``text_px`` (see
+    :func:`station_text_px`), railway ones larger.
+
+    The station layers are there even with no station (an empty source): the maps put their
+    traces and outlines just below :data:`STATIONS_LAYER`, which must exist. "sources" is never
+    empty either: plotly.js drops an empty object from the layout, and restyling the map on the
+    next update then fails with "missing required property sources". There is no "glyphs" and
+    no "sprite": nothing here makes the browser fetch anything but the tiles asked for.
+    """
+    sources: dict[str, Any] = {
+        "empty": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}},
+        "stations": {"type": "geojson", "data": _station_features(stations)},
+    }
+    layers: list[dict[str, Any]] = [
         {"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}
-    ],
-}
+    ]
+    if basemap is not None and basemap.tile_url:
+        tiles: dict[str, Any] = {"type": "raster", "tiles": [basemap.tile_url], "tileSize": 256}
+        if basemap.attribution:
+            # MapLibre shows attributions as HTML: the setting is plain text.
+            tiles["attribution"] = html.escape(basemap.attribution)
+        sources["tiles"] = tiles
+        layers.append(
+            {
+                "id": TILES_LAYER,
+                "type": "raster",
+                "source": "tiles",
+                "paint": {"raster-fade-duration": 0},
+            }
+        )
+    railway = ["==", ["get", "kind"], "railway"]
+    layers.append(
+        {
+            "id": STATIONS_LAYER,
+            "type": "circle",
+            "source": "stations",
+            "paint": {
+                "circle-radius": ["case", railway, 0.45 * text_px, 0.3 * text_px],
+                "circle-color": ["case", railway, STATION_FILL["railway"], STATION_FILL["metro"]],
+                "circle-stroke-color": STATION_EDGE,
+                "circle-stroke-width": max(1.0, 0.1 * text_px),
+            },
+        }
+    )
+    if names:
+        layers.append(
+            {
+                "id": STATION_NAMES_LAYER,
+                "type": "symbol",
+                "source": "stations",
+                "layout": {
+                    "text-field": ["get", "name"],
+                    "text-font": STATION_FONTS,
+                    "text-size": ["case", railway, round(1.2 * text_px, 1), text_px],
+                    "text-anchor": "top",
+                    "text-offset": [0, 0.55],
+                    # Where names would collide, the railway station's wins.
+                    "symbol-sort-key": ["case", railway, 0, 1],
+                },
+                "paint": {
+                    "text-color": "#ffffff",
+                    "text-halo-color": STATION_EDGE,
+                    "text-halo-width": max(1.5, 0.12 * text_px),
+                },
+            }
+        )
+    return {"id": "yiwang-offline", "version": 8, "sources": sources, "layers": layers}
+
+
+# The style with no tiles and no stations (what a map with nothing configured stands on).
+MAP_STYLE: dict[str, Any] = map_style()
 
 
 def blank() -> dict[str, Any]:
@@ -215,13 +347,17 @@ def risk_map(
     *,
     size_px: tuple[float, float] | None = None,
     scores: Mapping[str, float] | None = None,
+    stations: Sequence[StationMark] = (),
+    basemap: Basemap | None = None,
 ) -> go.Figure:
     """The district map: compounds filled red / yellow / blue by ``bands``, under the
-    committee, subdistrict and district outlines.
+    committee, subdistrict and district outlines and the named ``stations``, over the
+    ``basemap``'s tiles if any.
 
     Every compound is a location, in the given order, with or without a boundary (one without
     simply is not drawn): so the values of a refresh line up with the figure's locations
-    whatever boundaries exist. ``scores`` (code -> score) adds the score to the hover text.
+    whatever boundaries exist. ``scores`` (code -> score) adds the score to the hover text:
+    the /risk page's map, read at a desk, where the station names are 13 px.
     """
     codes = [c.code for c in compounds]
     committee_of = {c.code: c for c in committees}
@@ -255,6 +391,7 @@ def risk_map(
             marker={"line": {"color": edges, "width": 0.6 * k}, "opacity": 0.95},
             customdata=[where(c) for c in compounds],
             hovertemplate=hover + "<extra></extra>",
+            below=STATIONS_LAYER,
             **trace,
         )
     )
@@ -264,7 +401,9 @@ def risk_map(
     outline = [
         a.geom for a in (*district, *subdistricts, *committees, *compounds) if a.geom is not None
     ]
-    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="district-map")
+    text_px = station_text_px(size_px, wall=scores is None)  # scores: the /risk page
+    style = map_style(basemap, stations, text_px=text_px)
+    _map_layout(fig, layers, outline, style, size_px=size_px, k=k, uirevision="district-map")
     return fig
 
 
@@ -276,7 +415,8 @@ def outline_layers(
     widths: tuple[float, float, float],
     opacity: tuple[float, float],
 ) -> list[dict[str, Any]]:
-    """Committee, subdistrict and district outlines as MapLibre line layers, finest first.
+    """Committee, subdistrict and district outlines as MapLibre line layers, finest first,
+    each just below the stations (so above the map's fills, which go there first).
 
     ``widths``: district, subdistrict, committee; ``opacity``: subdistrict, committee.
     """
@@ -287,6 +427,7 @@ def outline_layers(
             "sourcetype": "geojson",
             "source": feature_collection(committees),
             "type": "line",
+            "below": STATIONS_LAYER,
             "color": OUTLINE_COMMITTEE,
             "line": {"width": committee_w},
             "opacity": committee_o,
@@ -295,6 +436,7 @@ def outline_layers(
             "sourcetype": "geojson",
             "source": feature_collection(subdistricts),
             "type": "line",
+            "below": STATIONS_LAYER,
             "color": OUTLINE_SUBDISTRICT,
             "line": {"width": subdistrict_w},
             "opacity": subdistrict_o,
@@ -303,6 +445,7 @@ def outline_layers(
             "sourcetype": "geojson",
             "source": feature_collection(district),
             "type": "line",
+            "below": STATIONS_LAYER,
             "color": OUTLINE_DISTRICT,
             "line": {"width": district_w},
         },
@@ -313,19 +456,20 @@ def _map_layout(
     fig: go.Figure,
     layers: list[dict[str, Any]],
     outline: list[shapely.Geometry],
+    style: dict[str, Any],
     *,
     size_px: tuple[float, float] | None,
     k: float,
     uirevision: str,
 ) -> None:
-    """The offline map style, the view fitted to ``outline``, and the wall's fonts."""
+    """The basemap ``style``, the view fitted to ``outline``, and the wall's fonts."""
     view: dict[str, Any] = {}
     if outline:
         center, zoom = fit_view(tuple(shapely.total_bounds(outline)), size_px)
         view = {"center": center, "zoom": zoom}
     fig.update_layout(
         map={
-            "style": MAP_STYLE,
+            "style": style,
             "layers": [layer for layer in layers if layer["source"]["features"]],
             **view,
         },
@@ -502,9 +646,7 @@ def crowd_values(cells: Sequence[str], levels: Mapping[str, str]) -> list[int | 
 
 def crowd_texts(cells: Sequence[str], densities: Mapping[str, float]) -> list[str]:
     """The density shown on hover on /crowd (people per km², rounded to 100), one per cell."""
-    return [
-        f"{round(densities[c], -2):,.0f}" if c in densities else "" for c in cells
-    ]
+    return [f"{round(densities[c], -2):,.0f}" if c in densities else "" for c in cells]
 
 
 def square_features(cells: Sequence[str], squares: Sequence[shapely.Polygon]) -> dict[str, Any]:
@@ -534,6 +676,8 @@ def crowd_map(
     *,
     size_px: tuple[float, float] | None = None,
     hover: bool = False,
+    stations: Sequence[StationMark] = (),
+    basemap: Basemap | None = None,
 ) -> go.Figure:
     """The crowd heatmap: the grid's cells over the district (all of them locations, in the
     given order, none coloured yet: :func:`crowd_values` fills them), under the committee,
@@ -542,6 +686,8 @@ def crowd_map(
     A level is a fixed range of density, so zooming from the district to a block changes the
     cells' size on screen, never their colour. ``hover`` (the /crowd page): the density shows
     under the mouse (a refresh then also sends :func:`crowd_texts`); the wall has no mouse.
+    ``stations`` are drawn over it, named on the page (``hover``) and circles only on the wall's
+    small panel, where names would cover the cells.
     """
     k = min(3.0, max(0.5, (size_px or DEFAULT_MAP_PX)[1] / DEFAULT_MAP_PX[1]))
     trace: dict[str, Any] = {"hoverinfo": "skip"}
@@ -560,6 +706,7 @@ def crowd_map(
             colorscale=CROWD_COLORSCALE,
             showscale=False,  # the legend beside the map states the thresholds
             marker={"line": {"width": 0}, "opacity": CROWD_OPACITY},
+            below=STATIONS_LAYER,
             **trace,
         )
     )
@@ -567,7 +714,9 @@ def crowd_map(
         district, subdistricts, committees, widths=(2 * k, 1.2 * k, 0.5 * k), opacity=(0.9, 0.55)
     )
     outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None] or list(squares)
-    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="crowd-map")
+    text_px = station_text_px(size_px, wall=not hover)
+    style = map_style(basemap, stations, text_px=text_px, names=hover)
+    _map_layout(fig, layers, outline, style, size_px=size_px, k=k, uirevision="crowd-map")
     return fig
 
 
@@ -635,9 +784,11 @@ def register_points_map(
     district: Sequence[AreaShape],
     *,
     size_px: tuple[float, float] | None = None,
+    basemap: Basemap | None = None,
 ) -> dict[str, Any]:
     """The registers' points coloured by state, as a figure dict: one ``scattermap`` trace per
-    register, in the given order (the last on top), each ``(register, lon, lat, codes)``. A
+    register, in the given order (the last on top), each ``(register, lon, lat, codes)``, over
+    the ``basemap``'s tiles if any (no stations: 16,000 points are enough on a small panel). A
     refresh sends only a trace's ``marker.color`` codes (see
     :func:`dashboard.overview.register_points`).
 
@@ -651,7 +802,9 @@ def register_points_map(
         district, subdistricts, [], widths=(1.5 * k, 0.8 * k, 0), opacity=(0.7, 0)
     )
     outline = [a.geom for a in (*district, *subdistricts) if a.geom is not None]
-    _map_layout(fig, layers, outline, size_px=size_px, k=k, uirevision="register-map")
+    _map_layout(
+        fig, layers, outline, map_style(basemap), size_px=size_px, k=k, uirevision="register-map"
+    )
     traces = [
         {
             "type": "scattermap",

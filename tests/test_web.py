@@ -225,7 +225,8 @@ def test_web007_map_full_figure_at_load_and_when_areas_change(risk_db, monkeypat
         src["type"] == "geojson" and isinstance(src["data"], dict)
         for src in style["sources"].values()
     )
-    assert {layer["type"] for layer in style["layers"]} == {"background"}
+    # Our own layers only: the background and the stations' circles and names (GeoJSON).
+    assert [layer["type"] for layer in style["layers"]] == ["background", "circle", "symbol"]
     assert not {"glyphs", "sprite"} & set(style)
     assert "http" not in json.dumps(fig, default=str)
     assert 121.40 < layout["map"]["center"]["lon"] < 121.46
