@@ -189,32 +189,23 @@ def refresh_kpis(store: dict[str, Any] | None, lang: str | None) -> list[Any]:
 
 
 @callback(
-    Output(Wall.FRESH_STATUS, "children"),
-    Output(Wall.FRESH_STATUS, "className"),
     Output(Wall.FRESH_LIST, "children"),
     Input(Wall.VERSIONS, "data"),
     State(Wall.LANG, "data"),
     prevent_initial_call=True,
 )
-def refresh_freshness(store: dict[str, Any] | None, lang: str | None) -> tuple[Any, str, Any]:
-    """Header status (on time / late datasets / database unreachable) and the per-feed list.
+def refresh_freshness(store: dict[str, Any] | None, lang: str | None) -> Any:
+    """The per-feed list: when each dataset was last written, late ones marked.
 
-    No query: the store already holds versions, update times and lateness.
+    No query: the store already holds versions, update times and lateness. The header's status
+    (which feeds are late, the connection banner) is kept in the browser by assets/live.js, and
+    so is the marking of an item that becomes late between two writes (``data-datasets``).
     """
     if not store:
-        return no_update, no_update, no_update
+        return no_update
     settings = get_settings()
     lang = lang or settings.language
     late = store.get("late", [])
-    if store.get("error"):
-        status, css = t("fresh.disconnected", lang), "fresh-status error"
-    elif late:
-        names = t("list.separator", lang).join(label("dataset", name, lang) for name in late)
-        status, css = f"{t('fresh.late', lang)}: {names}", "fresh-status late"
-    elif store.get("updated_ms"):
-        status, css = t("fresh.all_on_time", lang), "fresh-status ok"
-    else:
-        status, css = t("fresh.no_data", lang), "fresh-status late"
 
     updated = store.get("updated_ms", {})
     names = sorted(
@@ -235,6 +226,7 @@ def refresh_freshness(store: dict[str, Any] | None, lang: str | None) -> tuple[A
         items.append(
             html.Li(
                 className="fresh-item late" if is_late else "fresh-item",
+                **{"data-datasets": name},
                 children=[
                     html.Span(className="dot"),
                     html.Span(label("dataset", name, lang), className="fresh-name"),
@@ -242,7 +234,7 @@ def refresh_freshness(store: dict[str, Any] | None, lang: str | None) -> tuple[A
                 ],
             )
         )
-    return status, css, items
+    return items
 
 
 # --------------------------------------------------------------------------- the map

@@ -82,11 +82,18 @@ def page_nav(tr: Translate, *, lang: str, path: str) -> Component:
     )
 
 
-def card(title: str | None, *children: Component, class_name: str = "") -> Component:
-    """A framed section of a browser page, with an optional title."""
+def card(
+    title: str | None,
+    *children: Component,
+    class_name: str = "",
+    datasets: Sequence[str] = (),
+) -> Component:
+    """A framed section of a browser page, with an optional title; ``datasets``: what it shows,
+    marked stale by live.js when one of them is late."""
     return html.Section(
         className=f"risk-card {class_name}".strip(),
         children=[*([html.H2(title)] if title else []), *children],
+        **(datasets_attr(datasets) if datasets else {}),
     )
 
 

@@ -119,6 +119,7 @@ def crowd_layout(
                                     className="risk-note crowd-k-note",
                                 ),
                                 class_name="crowd-map-card",
+                                datasets=("crowd",),
                             ),
                             card(
                                 None,

@@ -169,6 +169,7 @@ def risk_layout(
                                 risk_legend(tr, "risk-map-legend"),
                                 html.P(tr("risk.map_hint"), className="risk-note"),
                                 class_name="risk-map-card",
+                                datasets=("risk",),
                             ),
                             card(
                                 None,

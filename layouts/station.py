@@ -77,6 +77,7 @@ def station_layout(
                                     config={"displayModeBar": False},
                                 ),
                                 class_name="station-chart-card",
+                                datasets=("forecasts", "station_flows"),
                             ),
                             card(
                                 tr("station.advice_title"),

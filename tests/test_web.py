@@ -281,17 +281,21 @@ def test_web010_a_late_dataset_marks_its_tiles(app_db, monkeypatch):
     assert _text(tiles[Wall.KPI_PINGS]).endswith("late")
 
 
-def test_web011_freshness_header(app_db, monkeypatch):
+def test_web011_freshness_list(app_db, monkeypatch):
+    """The feed list: each dataset's last write in the district's time, late ones marked and
+    tagged with their dataset (live.js keeps the marking between writes; the header's status
+    is live.js's, tested in tests/test_live.py)."""
     store = _first_tick(monkeypatch)
-    status, css, items = wall.refresh_freshness(store, "zh")
-    assert css == "fresh-status late"  # indicators and station feeds were never written
-    assert "风险指标" in status and "车站客流" in status and "人流定位" not in status
-    on_time = {**store, "late": []}
-    assert wall.refresh_freshness(on_time, "en")[:2] == ("All feeds on time", "fresh-status ok")
-    down = {**store, "error": True}
-    assert wall.refresh_freshness(down, "zh")[1] == "fresh-status error"
+    items = wall.refresh_freshness(store, "zh")
     pings = next(i for i in items if "人流定位" in _text(i))
     assert "11-21 09:59" in _text(pings)  # Asia/Shanghai
+    assert pings.className == "fresh-item"
+    late = [i for i in items if "late" in i.className.split()]
+    # indicators and station feeds were never written
+    assert {"indicators", "station_flows"} <= {
+        i.to_plotly_json()["props"]["data-datasets"] for i in late
+    }
+    assert wall.refresh_freshness(None, "zh") is no_update
 
 
 def test_web012_ops_tables_show_no_raw_personal_data(app_db):
@@ -496,8 +500,15 @@ def _overview_rows(url: str) -> None:
             ("shops", "state:open"): 3,
             ("enterprises", "state:reopened"): 1,
         }.items():
-            s.add(RegisterCount(date=yesterday, register=register, subdistrict_code="",
-                                metric=metric, value=value))
+            s.add(
+                RegisterCount(
+                    date=yesterday,
+                    register=register,
+                    subdistrict_code="",
+                    metric=metric,
+                    value=value,
+                )
+            )
         s.add_all(
             [
                 EpidemicCount(
@@ -505,18 +516,35 @@ def _overview_rows(url: str) -> None:
                 ),
                 EpidemicCount(date=TODAY_LOCAL, level="city", new_cases=2, current_cases=150),
                 EpidemicCount(date=yesterday, level="district", new_cases=0, current_cases=7),
-                DisinfectionTask(place_id="K1", due_on=yesterday, place_name="甲菜场",
-                                 subdistrict_code=S1),
-                DisinfectionTask(place_id="K2", due_on=TODAY_LOCAL, place_name="乙菜场",
-                                 subdistrict_code=S2, done_at=NOW),
-                DisinfectionTask(place_id="K3", due_on=TODAY_LOCAL, place_name="丙菜场",
-                                 subdistrict_code=S2),
+                DisinfectionTask(
+                    place_id="K1", due_on=yesterday, place_name="甲菜场", subdistrict_code=S1
+                ),
+                DisinfectionTask(
+                    place_id="K2",
+                    due_on=TODAY_LOCAL,
+                    place_name="乙菜场",
+                    subdistrict_code=S2,
+                    done_at=NOW,
+                ),
+                DisinfectionTask(
+                    place_id="K3", due_on=TODAY_LOCAL, place_name="丙菜场", subdistrict_code=S2
+                ),
                 MaskSupply(date=TODAY_LOCAL, subdistrict_code=S1, reserved=500, delivered=420),
                 MaskSupply(date=yesterday, subdistrict_code=S1, reserved=300, delivered=300),
-                OfficeReturnees(date=TODAY_LOCAL - dt.timedelta(days=7), building_id="B1",
-                                building_name="甲大厦", subdistrict_code=S1, returnees=100),
-                OfficeReturnees(date=TODAY_LOCAL, building_id="B1", building_name="甲大厦",
-                                subdistrict_code=S1, returnees=340),
+                OfficeReturnees(
+                    date=TODAY_LOCAL - dt.timedelta(days=7),
+                    building_id="B1",
+                    building_name="甲大厦",
+                    subdistrict_code=S1,
+                    returnees=100,
+                ),
+                OfficeReturnees(
+                    date=TODAY_LOCAL,
+                    building_id="B1",
+                    building_name="甲大厦",
+                    subdistrict_code=S1,
+                    returnees=340,
+                ),
             ]
         )
         versions.bump("epidemic", "disinfection", "masks", "returnees", session=s, at=NOW)
@@ -552,9 +580,7 @@ def test_web031_registers_panel_figures_and_flagged_site(overview_db, monkeypatc
     assert "测试" not in json.dumps(out, default=str) and "X" not in sites.replace("▲", "")
 
 
-def test_web032_register_map_patches_only_the_changed_registers_colours(
-    overview_db, monkeypatch
-):
+def test_web032_register_map_patches_only_the_changed_registers_colours(overview_db, monkeypatch):
     store = _first_tick(monkeypatch)
     fig, drawn = wall.refresh_register_map(store, {"w": 300, "h": 280}, None)
     assert [t["type"] for t in fig["data"]] == ["scattermap"] * 3
