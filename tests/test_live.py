@@ -225,6 +225,18 @@ def _close_one_work_order(url: str) -> None:
         versions.bump("work_orders", session=s)
 
 
+def _reopen_one_work_order(url: str) -> None:
+    with session_scope(url) as s:
+        order = s.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.closed_at.is_not(None))
+            .order_by(WorkOrder.closed_at.desc())
+            .limit(1)
+        ).one()
+        order.closed_at = None
+        versions.bump("work_orders", session=s)
+
+
 def _local_hhmm(when: dt.datetime) -> str:
     return (when + dt.timedelta(hours=8)).strftime("%H:%M")
 
@@ -478,7 +490,11 @@ def test_live006_minutes_of_ticking_without_a_console_error(app_server, browser,
     changes = 0
     while time.monotonic() < end:
         time.sleep(5)
-        _close_one_work_order(demo_url)
+        # One order closed, then opened again, and so on: a change every 5 s.
+        if changes % 2 == 0:
+            _close_one_work_order(demo_url)
+        else:
+            _reopen_one_work_order(demo_url)
         changes += 1
     expected = f"{_open_work_orders(demo_url):,}"
     _wait(
