@@ -14,6 +14,7 @@ enterprises, shops, sites and disinfection registers as tables (with CSV/Excel e
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -24,9 +25,13 @@ from dash.development.base_component import Component
 import callbacks  # noqa: F401  (registers every module-level @callback)
 import callbacks.registers  # noqa: F401  (the /registers page's callbacks)
 import callbacks.station  # noqa: F401  (the /station page's callbacks)
-from dashboard import api, i18n, register_tables, risk
-from dashboard.config import get_settings
+from dashboard import api, i18n, live, register_tables, risk
+from dashboard.config import Settings, check_rotate_s, check_views, get_settings
+from dashboard.versions import DATASETS
+from layouts.common import live_config
 from layouts.crowd import crowd_layout
+from layouts.ids import Crowd, Ops, Registers, Station, Wall
+from layouts.ops import REFRESH_MS as OPS_REFRESH_MS
 from layouts.ops import ops_layout
 from layouts.registers import registers_layout
 from layouts.risk import WeightField, risk_layout
@@ -43,17 +48,72 @@ def _translator(lang: str | None) -> tuple[str, i18n.Translator]:
     return code, partial(i18n.t, lang=code)
 
 
-def wall_page(lang: str | None = None, **_query: str) -> Component:
-    """``/``: Dash pages call it with the query string's parameters (``?lang=en``)."""
+def _live(tr: i18n.Translator, code: str, ticks: Sequence[str], refresh_ms: int | None = None):
+    """The page's live-config (assets/live.js): poll period, the page's ticks, dataset labels."""
+    settings = get_settings()
+    names = sorted(set(DATASETS) | set(settings.dataset_expected_interval_s))
+    return live_config(
+        tr,
+        lang=code,
+        timezone=settings.timezone,
+        refresh_ms=refresh_ms or settings.refresh_interval_s * 1000,
+        ticks=ticks,
+        reload_hours=settings.wall_reload_hours,
+        dataset_labels={name: i18n.label("dataset", name, code) for name in names},
+        build=live.build_id(),
+    )
+
+
+def wall_rotation(rotate: object, views: object, settings: Settings) -> tuple[int, tuple[str, ...]]:
+    """The wall's seconds per view and its views: the URL's ``?rotate=30&views=risk,crowd``
+    where valid, else the configuration's. A bad value is logged and ignored: a mistyped URL
+    on a wall screen must still give a working wall."""
+    seconds, names = settings.wall_rotate_s, tuple(settings.wall_views)
+    if rotate is not None:
+        try:
+            if not isinstance(rotate, str):
+                raise TypeError(f"not one number: {rotate!r}")
+            seconds = check_rotate_s(int(rotate))
+        except (TypeError, ValueError) as exc:
+            logger.warning(
+                "wall: ignoring ?rotate=%r (%s); using the configuration's %s s",
+                rotate,
+                exc,
+                seconds,
+            )
+    if views is not None:
+        try:
+            if not isinstance(views, (str, list)):
+                raise TypeError(f"not a list of names: {views!r}")
+            names = tuple(check_views(views))
+        except (TypeError, ValueError) as exc:
+            logger.warning(
+                "wall: ignoring ?views=%r (%s); using the configuration's %s",
+                views,
+                exc,
+                ",".join(names),
+            )
+    return seconds, names
+
+
+def wall_page(
+    lang: str | None = None, rotate: object = None, views: object = None, **_query: str
+) -> Component:
+    """``/``: Dash pages call it with the query string's parameters (``?lang=en``,
+    ``?rotate=30&views=risk,crowd``: seconds per view and the views, see wall_rotation)."""
     settings = get_settings()
     code, tr = _translator(lang)
+    rotate_s, wall_views = wall_rotation(rotate, views, settings)
     return wall_layout(
         tr,
         lang=code,
+        rotate_s=rotate_s,
+        views=wall_views,
         timezone=settings.timezone,
         refresh_ms=settings.refresh_interval_s * 1000,
         crowd_thresholds=settings.crowd_thresholds_km2,
         crowd_min_count=settings.crowd_min_count,
+        live=_live(tr, code, [Wall.TICK]),
     )
 
 
@@ -67,12 +127,13 @@ def crowd_page(lang: str | None = None, **_query: str) -> Component:
         thresholds=settings.crowd_thresholds_km2,
         min_count=settings.crowd_min_count,
         refresh_ms=settings.refresh_interval_s * 1000,
+        live=_live(tr, code, [Crowd.TICK]),
     )
 
 
 def ops_page(lang: str | None = None, **_query: str) -> Component:
     code, tr = _translator(lang)
-    return ops_layout(tr, lang=code)
+    return ops_layout(tr, lang=code, live=_live(tr, code, [Ops.REFRESH], OPS_REFRESH_MS))
 
 
 def risk_page(lang: str | None = None, compound: str | None = None, **_query: str) -> Component:
@@ -88,13 +149,21 @@ def risk_page(lang: str | None = None, compound: str | None = None, **_query: st
             model_note=i18n.t("risk.model_invalid", code, error=str(exc)),
             model_error=str(exc),
             compound=compound,
+            live=_live(tr, code, []),
         )
     weights = [
         WeightField(i.key, i.name_en if code == "en" else i.name_zh, round(100 * i.weight, 6))
         for i in model.indicators
     ]
     note = i18n.t("risk.model_note", code, version=model.version)
-    return risk_layout(tr, lang=code, weights=weights, model_note=note, compound=compound)
+    return risk_layout(
+        tr,
+        lang=code,
+        weights=weights,
+        model_note=note,
+        compound=compound,
+        live=_live(tr, code, []),
+    )
 
 
 def registers_page(
@@ -110,6 +179,7 @@ def registers_page(
         refresh_ms=settings.refresh_interval_s * 1000,
         registers=names,
         register=register if register in names else names[0],
+        live=_live(tr, code, [Registers.TICK]),
     )
 
 
@@ -118,7 +188,11 @@ def station_page(lang: str | None = None, station: str | None = None, **_query: 
     settings = get_settings()
     code, tr = _translator(lang)
     return station_layout(
-        tr, lang=code, refresh_ms=settings.refresh_interval_s * 1000, station=station
+        tr,
+        lang=code,
+        refresh_ms=settings.refresh_interval_s * 1000,
+        station=station,
+        live=_live(tr, code, [Station.TICK]),
     )
 
 

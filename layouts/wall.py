@@ -4,8 +4,13 @@ Header (district, freshness, clock) over three columns: key figures and feed fre
 left, the district's housing compounds in red / yellow / blue in the middle with the station
 passenger-flow panel beside the map (the district is tall and narrow; the right column has no
 room for a chart) and the registers below, the community-risk panel and the crowd heatmap on the
-right. Everything is sized
-in vh/vw (assets/wall.css), so the same page fits 1920×1080 and 3840×2160.
+right. Everything is sized in vh/vw (assets/wall.css), so the same page fits 1920×1080 and
+3840×2160; an ultra-wide screen (5760×1080) lays the panels out side by side.
+
+Views: the wall can rotate between ``overview`` (all of the above) and one panel large
+(``risk``, ``crowd``, ``registers``, ``station``). The root carries ``data-rotate`` (seconds)
+and ``data-views``; assets/rotate.js sets ``data-view`` in the browser and assets/wall.css lays
+out each view, so a rotation asks nothing of the server and the header never re-renders.
 """
 
 from __future__ import annotations
@@ -16,7 +21,16 @@ from collections.abc import Sequence
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from layouts.common import BLANK_FIGURE, HTML_LANG, Translate, brand, crowd_legend, risk_legend
+from layouts.common import (
+    BLANK_FIGURE,
+    HTML_LANG,
+    Translate,
+    brand,
+    connection_banner,
+    crowd_legend,
+    datasets_attr,
+    risk_legend,
+)
 from layouts.ids import KPI_TILES, Wall
 
 logger = logging.getLogger(__name__)
@@ -37,6 +51,18 @@ KPI_LABELS: dict[Wall, str] = {
 }
 
 
+# The dataset behind each moving tile (callbacks.wall.KPI_READERS reads them per dataset).
+KPI_DATASETS: dict[Wall, str] = {
+    Wall.KPI_ENTERPRISES: "enterprises",
+    Wall.KPI_SHOPS: "shops",
+    Wall.KPI_SITES: "sites",
+    Wall.KPI_WORKERS: "sites",
+    Wall.KPI_ARRIVALS: "sites",
+    Wall.KPI_PINGS: "pings",
+    Wall.KPI_WORK_ORDERS: "work_orders",
+}
+
+
 def header(tr: Translate) -> Component:
     return html.Header(
         className="wall-header",
@@ -52,7 +78,15 @@ def header(tr: Translate) -> Component:
                             html.Span("—", id=Wall.FRESH_AGE, className="fresh-value"),
                         ],
                     ),
-                    html.Div(id=Wall.FRESH_STATUS, className="fresh-status"),
+                    # Which feeds are late, kept by assets/live.js (also while the server is
+                    # unreachable), and the "connection lost since 14:05" banner.
+                    html.Div(
+                        id=Wall.FRESH_STATUS,
+                        className="fresh-status",
+                        role="status",
+                        **{"data-live": "status"},
+                    ),
+                    connection_banner(),
                 ],
             ),
             html.Div(
@@ -69,6 +103,7 @@ def header(tr: Translate) -> Component:
 def kpi_tile(tr: Translate, value_id: Wall, label_key: str) -> Component:
     return html.Div(
         className="kpi",
+        **datasets_attr([KPI_DATASETS[value_id]]),
         children=[
             html.Div(tr(label_key), className="kpi-label"),
             html.Div("—", id=value_id, className="kpi-value"),
@@ -77,15 +112,21 @@ def kpi_tile(tr: Translate, value_id: Wall, label_key: str) -> Component:
 
 
 def panel(
-    title: str, *children: Component, class_name: str = "", aside: Component | None = None
+    title: str,
+    *children: Component,
+    class_name: str = "",
+    aside: Component | None = None,
+    datasets: tuple[str, ...] = (),
 ) -> Component:
-    """A framed panel; ``aside`` sits at the right of the title (the day a panel shows)."""
+    """A framed panel; ``aside`` sits at the right of the title (the day a panel shows);
+    ``datasets``: what it shows, marked stale in the browser when one is late (live.js)."""
     heading: Component = html.H2(title, className="panel-title")
     if aside is not None:
         heading = html.Div(className="panel-head", children=[heading, aside])
     return html.Section(
         className=f"panel {class_name}".strip(),
         children=[heading, *children],
+        **(datasets_attr(datasets) if datasets else {}),
     )
 
 
@@ -149,14 +190,21 @@ def overview_panel(tr: Translate) -> Component:
     disinfection due / done / overdue, masks, and the office buildings whose returnees rise
     fastest (filled by callbacks.wall, one callback per feed)."""
     tile = [
-        ("ov.home.title", Wall.OV_HOME_TIME, Wall.OV_HOME, "ov-home"),
-        ("ov.disinfection.title", Wall.OV_DISINFECTION_TIME, Wall.OV_DISINFECTION, "ov-disinf"),
-        ("ov.masks.title", Wall.OV_MASKS_TIME, Wall.OV_MASKS, "ov-masks"),
+        ("ov.home.title", Wall.OV_HOME_TIME, Wall.OV_HOME, "ov-home", "home_observation"),
+        (
+            "ov.disinfection.title",
+            Wall.OV_DISINFECTION_TIME,
+            Wall.OV_DISINFECTION,
+            "ov-disinf",
+            "disinfection",
+        ),
+        ("ov.masks.title", Wall.OV_MASKS_TIME, Wall.OV_MASKS, "ov-masks", "masks"),
     ]
     return panel(
         tr("ov.section"),
         html.Div(
             className="ov-block ov-epidemic-block",
+            **datasets_attr(["epidemic"]),
             children=[
                 _block_head(tr, "ov.epidemic.title", Wall.OV_EPIDEMIC_TIME),
                 html.Div(id=Wall.OV_EPIDEMIC, className="ov-epidemic"),
@@ -167,16 +215,18 @@ def overview_panel(tr: Translate) -> Component:
             children=[
                 html.Div(
                     className=f"ov-tile {css}",
+                    **datasets_attr([dataset]),
                     children=[
                         _block_head(tr, key, time_id),
                         html.Div(id=body_id, className="ov-body"),
                     ],
                 )
-                for key, time_id, body_id, css in tile
+                for key, time_id, body_id, css, dataset in tile
             ],
         ),
         html.Div(
             className="ov-block ov-returnees-block",
+            **datasets_attr(["returnees"]),
             children=[
                 _block_head(tr, "ov.returnees.title", Wall.OV_RETURNEES_TIME),
                 html.Ol(id=Wall.OV_RETURNEES, className="ov-returnees"),
@@ -205,6 +255,7 @@ def map_panel(tr: Translate) -> Component:
         ),
         risk_legend(tr, "map-legend"),
         class_name="map-panel",
+        datasets=("risk",),
     )
 
 
@@ -220,6 +271,7 @@ def risk_panel(tr: Translate) -> Component:
         html.Div(id=Wall.RISK_SUBDISTRICTS, className="risk-subdistricts"),
         class_name="risk-panel",
         aside=html.Span("—", id=Wall.RISK_DATE, className="panel-date"),
+        datasets=("risk",),
     )
 
 
@@ -253,6 +305,7 @@ def crowd_panel(tr: Translate, *, thresholds: Sequence[float], min_count: int) -
         ),
         class_name="crowd-panel",
         aside=html.Span("—", id=Wall.CROWD_TIME, className="panel-date"),
+        datasets=("crowd",),
     )
 
 
@@ -279,6 +332,7 @@ def station_panel(tr: Translate) -> Component:
         ),
         class_name="station-panel",
         aside=html.Span("—", id=Wall.STATION_ISSUED, className="panel-date"),
+        datasets=("forecasts", "station_flows"),
     )
 
 
@@ -297,6 +351,7 @@ REGISTER_BLOCKS = (
     ("reg.shops", Wall.REG_SHOPS_TIME, Wall.REG_SHOPS, "reg-shops"),
     ("reg.sites", Wall.REG_SITES_TIME, Wall.REG_SITES, "reg-sites"),
 )
+REGISTER_DATASETS = {"reg-enterprises": "enterprises", "reg-shops": "shops", "reg-sites": "sites"}
 
 # The map's colour codes (dashboard.overview.POINT_CODES) and what the legend calls them.
 REGISTER_LEGEND = (
@@ -327,6 +382,7 @@ def registers_panel(tr: Translate) -> Component:
             children=[
                 html.Div(
                     className="reg-map-box",
+                    **datasets_attr(REGISTER_DATASETS.values()),
                     children=[
                         dcc.Graph(
                             id=Wall.REG_MAP,
@@ -344,6 +400,7 @@ def registers_panel(tr: Translate) -> Component:
                 *(
                     html.Div(
                         className=f"reg-block {css}",
+                        **datasets_attr([REGISTER_DATASETS[css]]),
                         children=[
                             _block_head(tr, key, time_id),
                             html.Div(id=body_id, className="reg-body"),
@@ -358,6 +415,27 @@ def registers_panel(tr: Translate) -> Component:
     )
 
 
+def view_attrs(rotate_s: int, views: Sequence[str]) -> dict[str, str]:
+    """The root's attributes assets/rotate.js reads: seconds per view, the views in order, and
+    the first view (set here, so the page mounts in it and the maps measure their real size)."""
+    shown = list(views) or ["overview"]
+    return {"data-rotate": str(rotate_s), "data-views": ",".join(shown), "data-view": shown[0]}
+
+
+def view_indicator(tr: Translate, rotate_s: int, views: Sequence[str]) -> Component | None:
+    """A discreet line of the views' names at the foot of the wall, the one shown lit (by CSS on
+    the root's ``data-view``); only when the wall rotates."""
+    if rotate_s <= 0 or len(set(views)) < 2:
+        return None
+    return html.Ol(
+        className="view-dots",
+        children=[
+            html.Li(tr(f"view.{name}"), className="view-dot", **{"data-view": name})
+            for name in dict.fromkeys(views)
+        ],
+    )
+
+
 def wall_layout(
     tr: Translate,
     *,
@@ -366,14 +444,19 @@ def wall_layout(
     refresh_ms: int,
     crowd_thresholds: Sequence[float],
     crowd_min_count: int,
+    rotate_s: int = 0,
+    views: Sequence[str] = ("overview",),
+    live: Component | None = None,
 ) -> Component:
     """The whole wall page. ``refresh_ms``: period of the cheap data-version check;
     ``crowd_thresholds``: the three edges between the heatmap's levels, in people per km²;
-    ``crowd_min_count``: the k below which a cell is not shown."""
+    ``crowd_min_count``: the k below which a cell is not shown; ``rotate_s``: seconds per
+    view (0: none, the first of ``views`` stays), ``views``: the views in their order."""
     return html.Div(
         id=Wall.ROOT,
         className="wall",
         lang=HTML_LANG.get(lang, lang),
+        **view_attrs(rotate_s, views),
         children=[
             dcc.Store(id=Wall.LANG, data=lang),
             dcc.Store(id=Wall.TZ, data=timezone),
@@ -383,7 +466,10 @@ def wall_layout(
             dcc.Store(id=Wall.CROWD_DRAWN),
             dcc.Store(id=Wall.REG_MAP_SIZE),
             dcc.Store(id=Wall.REG_DRAWN),
-            dcc.Interval(id=Wall.TICK, interval=refresh_ms),
+            # The data-version check, advanced by assets/live.js after each successful
+            # /api/v1/live poll (``live``: layouts.common.live_config), one tick at a time.
+            dcc.Interval(id=Wall.TICK, interval=refresh_ms, disabled=True),
+            live,
             dcc.Interval(id=Wall.CLOCK_TICK, interval=1000),
             header(tr),
             html.Main(
@@ -413,5 +499,6 @@ def wall_layout(
                     ),
                 ],
             ),
+            view_indicator(tr, rotate_s, views),
         ],
     )
