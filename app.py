@@ -227,6 +227,9 @@ def create_app() -> Dash:
         dash.register_page(name, path=f"/{name}", layout=layout, title=f"{page_title} · {title}")
     app.layout = shell
     app.server.register_blueprint(api.blueprint)
+    # Hashed now, as each worker starts, not at its first request: the code on disk is the code
+    # this worker runs, so workers of one deployment agree.
+    logger.info("build %s", live.build_id())
     return app
 
 

@@ -27,12 +27,16 @@
 
   var LATE_FACTOR = 2;
   var RELOAD_GUARD_MS = 60000; // never reload twice within a minute (a half-rolled deploy)
+  var BUSY_LIMIT = 3; // after this many timeouts of busy callbacks, tick anyway
+  var NO_PAGE_MS = 30000; // no #live-config this long after loading: the page did not render
+  var IDLE_BEFORE_RELOAD_MS = 120000; // on a page someone is using, reload only after this idle
 
   var live = {
     configText: null,
     config: null,
-    build: null,
-    openedAt: Date.now(),
+    build: null, // the build of the first page this document rendered (kept across dcc.Link)
+    openedAt: performance.now(),
+    lastInput: -Infinity,
     offsetMs: 0, // server clock minus browser clock
     updated: null, // dataset -> last write (ms, server clock); null before the first answer
     expected: {},
@@ -43,6 +47,9 @@
     ticks: {},
     reloading: false,
     lastCheckMs: null,
+    inFlight: 0,
+    maxInFlight: 0,
+    checkStarts: [], // performance.now() of the last checks, for tests
   };
   window.dashboardLive = live;
 
@@ -66,7 +73,7 @@
       // A new page (first load, or dcc.Link navigation): its own ticks and build.
       live.configText = text;
       live.config = JSON.parse(text);
-      live.build = live.config.build;
+      if (live.build === null) live.build = live.config.build;
       live.ticks = {};
     }
     return live.config;
@@ -107,8 +114,12 @@
   function reload(cfg, forBuild) {
     var last = Number(sessionStorage.getItem("dashboard-live-reload") || 0);
     if (live.reloading || (forBuild && Date.now() - last < RELOAD_GUARD_MS)) return;
+    // Someone is using the page (what-if weights, filters): wait until they leave it alone.
+    if (performance.now() - live.lastInput < IDLE_BEFORE_RELOAD_MS) return;
     live.reloading = true;
-    fetch(window.location.href, { cache: "no-store" })
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, cfg.timeout_ms);
+    fetch(window.location.href, { cache: "no-store", signal: controller.signal })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         sessionStorage.setItem("dashboard-live-reload", String(Date.now()));
@@ -117,6 +128,9 @@
       .catch(function () {
         live.reloading = false; // try again at a later check
         showLost(cfg);
+      })
+      .finally(function () {
+        clearTimeout(timer);
       });
   }
 
@@ -124,6 +138,10 @@
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, cfg.timeout_ms);
     var started = performance.now();
+    live.inFlight += 1;
+    live.maxInFlight = Math.max(live.maxInFlight, live.inFlight);
+    live.checkStarts.push(started);
+    if (live.checkStarts.length > 100) live.checkStarts.shift();
     return fetch(cfg.url, {
       cache: "no-cache", // revalidate: an unchanged answer is an empty 304
       signal: controller.signal,
@@ -145,7 +163,7 @@
         showConnected();
         mark(cfg);
         var newBuild = body.build !== live.build;
-        if (newBuild || Date.now() - live.openedAt > cfg.reload_ms) {
+        if (newBuild || performance.now() - live.openedAt > cfg.reload_ms) {
           reload(cfg, newBuild);
           return false;
         }
@@ -157,16 +175,27 @@
         return false;
       })
       .finally(function () {
+        live.inFlight -= 1;
         clearTimeout(timer);
       });
   }
 
-  function advance(cfg) {
+  // Advance the ticks of the page shown now (a dcc.Link may have replaced the page while the
+  // check was in flight: its ticks are not in the layout any more).
+  function advance() {
+    var cfg = readConfig();
     var setProps = window.dash_clientside && window.dash_clientside.set_props;
-    if (!setProps) return;
+    var state = window.store && window.store.getState && window.store.getState();
+    var known = state && state.paths && state.paths.strs;
+    if (!cfg || !setProps || !known) return;
     cfg.ticks.forEach(function (id) {
+      if (!known[id]) return;
       live.ticks[id] = (live.ticks[id] || 0) + 1;
-      setProps(id, { n_intervals: live.ticks[id] });
+      try {
+        setProps(id, { n_intervals: live.ticks[id] });
+      } catch (e) {
+        // the next check tries again; the loop must go on whatever happens here
+      }
     });
   }
 
@@ -175,20 +204,48 @@
     live.timer = setTimeout(cycle, Math.max(0, ms));
   }
 
+  // The page never rendered (the server went down between the HTML and the layout, a bad
+  // deploy): once the server answers again, reload, at most once a minute.
+  function noPage() {
+    if (performance.now() - live.openedAt < NO_PAGE_MS) return schedule(200);
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 10000);
+    fetch(window.location.href, { cache: "no-store", signal: controller.signal })
+      .then(function (r) {
+        var last = Number(sessionStorage.getItem("dashboard-live-reload") || 0);
+        if (r.ok && Date.now() - last >= RELOAD_GUARD_MS) {
+          sessionStorage.setItem("dashboard-live-reload", String(Date.now()));
+          window.location.reload();
+        }
+      })
+      .catch(function () {})
+      .finally(function () {
+        clearTimeout(timer);
+        schedule(NO_PAGE_MS / 3);
+      });
+  }
+
   function cycle() {
     var cfg = readConfig();
-    if (!cfg) return schedule(200); // the page has not rendered yet
-    // The previous tick's callbacks are still running: wait for them (up to a timeout, after
-    // which the connection is checked anyway, so a hung server still shows the banner).
+    if (!cfg) return noPage();
+    // The previous tick's callbacks are still running: wait for them, up to a timeout, after
+    // which the connection is checked anyway (a hung server still shows the banner), and up to
+    // BUSY_LIMIT timeouts, after which the page ticks anyway (a callback hung on a half-open
+    // connection must not freeze the page; Dash drops a superseded callback's answer).
     var busy = dashBusy();
     if (!busy) live.busySince = null;
-    else if (live.busySince === null) live.busySince = Date.now();
-    if (busy && Date.now() - live.busySince < cfg.timeout_ms) return schedule(250);
-    var started = Date.now();
-    check(cfg).then(function (ok) {
-      if (ok && !busy) advance(cfg);
-      schedule(cfg.interval_ms - (Date.now() - started));
-    });
+    else if (live.busySince === null) live.busySince = performance.now();
+    var busyFor = busy ? performance.now() - live.busySince : 0;
+    if (busy && busyFor < cfg.timeout_ms) return schedule(250);
+    var hold = busy && busyFor < BUSY_LIMIT * cfg.timeout_ms;
+    var started = performance.now();
+    check(cfg)
+      .then(function (ok) {
+        if (ok && !hold) advance();
+      })
+      .finally(function () {
+        schedule(cfg.interval_ms - (performance.now() - started));
+      });
   }
 
   // ------------------------------------------------------------------ staleness
@@ -241,6 +298,10 @@
       if (el.getAttribute("data-state") !== state) el.setAttribute("data-state", state);
     });
   }
+
+  ["pointerdown", "keydown", "wheel", "input"].forEach(function (type) {
+    window.addEventListener(type, function () { live.lastInput = performance.now(); }, true);
+  });
 
   setInterval(function () {
     mark(live.config && document.getElementById("live-config") ? live.config : null);

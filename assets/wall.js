@@ -40,7 +40,10 @@
       clock: function (_n, tz, lang, versions) {
         var locale = lang === "en" ? "en-GB" : "zh-CN";
         tz = tz || "Asia/Shanghai";
-        var now = new Date();
+        // The server's clock (assets/live.js reads it off each answer): a kiosk PC whose clock
+        // drifts must not show a time that disagrees with the stale marks and the banner.
+        var live = window.dashboardLive;
+        var now = new Date(Date.now() + ((live && live.offsetMs) || 0));
         var newest = "—";
         if (versions && versions.updated_ms) {
           var times = Object.values(versions.updated_ms);

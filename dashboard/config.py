@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     )
     wall_reload_hours: float = Field(
         default=24,
-        gt=0,
+        ge=0.005,  # 18 s: anything shorter would reload before the page has drawn
         description="Hours after which an open screen reloads itself (at its next successful "
         "check), which keeps a browser that runs for weeks within bounded memory.",
     )

@@ -23,26 +23,32 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import dash
+
 from dashboard import __version__
 from dashboard.config import PROJECT_ROOT, get_settings
 
 logger = logging.getLogger(__name__)
 
-# What a deployment is made of: the Python that renders pages and the assets the browser runs.
-BUILD_SOURCES = ("app.py", "dashboard", "layouts", "callbacks", "assets")
-BUILD_SUFFIXES = {".py", ".js", ".css", ".json", ".svg", ".png", ".woff2", ".pbf"}
+# What a deployment is made of: the Python that renders pages, every asset the browser runs and
+# the pinned dependencies (a Dash or Plotly upgrade changes the page). Run-time files (var/,
+# the inbox, test-artifacts/) are not part of it.
+BUILD_SOURCES = ("app.py", "dashboard", "layouts", "callbacks", "assets", "requirements.lock")
+BUILD_SUFFIXES = {".py", ".js", ".css", ".json", ".lock", ".yaml", ".yml", ".toml", ".csv"}
 
 
 @lru_cache(maxsize=4)
 def code_hash(root: Path = PROJECT_ROOT) -> str:
     """A short hash of every source and asset file under ``root``, by relative path and content:
     the same in every web worker of one deployment, different after any code change."""
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__} dash {dash.__version__}".encode())
     for name in BUILD_SOURCES:
         top = root / name
         files = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
         for path in files:
-            if path.is_file() and path.suffix in BUILD_SUFFIXES and "__pycache__" not in path.parts:
+            in_assets = path.relative_to(root).parts[0] == "assets"
+            wanted = in_assets or path.suffix in BUILD_SUFFIXES or path == top
+            if path.is_file() and wanted and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(b"\0")
                 digest.update(path.read_bytes())
