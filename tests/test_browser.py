@@ -361,7 +361,7 @@ return {bars: gd.data.filter(t => t.type === 'bar').map(t => t.y.length),
 """
 
 
-@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160), (5760, 1080)])
 def test_browser001_wall_renders_map_and_tiles_without_scrollbars(
     server, browser, demo_url, width, height
 ):
