@@ -22,8 +22,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 import shapely
@@ -169,67 +171,103 @@ def demo_url(tmp_path_factory) -> Iterator[str]:
     get_engine(url).dispose()
 
 
-@pytest.fixture(scope="module")
-def server(demo_url) -> Iterator[str]:
-    port = _free_port()
-    env = {
+def start_app(
+    db_url: str,
+    env: Mapping[str, str],
+    log: IO[bytes],
+    *,
+    port: int,
+    drop: tuple[str, ...] = (),
+    code: str = "import app; app.app.run(host='127.0.0.1', port={port})",
+) -> subprocess.Popen:
+    """The app in a subprocess (Dash's server) on ``port`` against ``db_url``, started and
+    answering /api/v1/health; ``drop``: environment variables not to inherit. Shared by the
+    browser test modules (this one, test_live, test_wall_layout, test_offline_maps)."""
+    full = {
         **os.environ,
-        "DASHBOARD_DATABASE_URL": demo_url,
+        "DASHBOARD_DATABASE_URL": db_url,
         "DASHBOARD_REFRESH_INTERVAL_S": "1",
         "DASHBOARD_DEMO": "false",
-        "DASHBOARD_RISK_CARRY_FORWARD_DAYS": str(CARRY_DAYS),
+        **env,
     }
-    log = tempfile.TemporaryFile()
+    for name in drop:
+        full.pop(name, None)
     proc = subprocess.Popen(
-        [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={port})"],
+        [sys.executable, "-c", code.format(port=port)],
         cwd=PROJECT_ROOT,
-        env=env,
+        env=full,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-                    json.load(r)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail("the app did not start:\n" + log.read().decode(errors="replace"))
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
+    deadline = time.monotonic() + 60
+    while True:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
+                json.load(r)
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.flush()
+                log.seek(0)
+                pytest.fail("the app did not start:\n" + log.read().decode(errors="replace"))
+            time.sleep(0.3)
 
 
-@pytest.fixture
-def browser() -> Iterator:
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def serve_app(db_url: str, env: Mapping[str, str], **options) -> Iterator[str]:
+    """:func:`start_app` on a free port for the ``with`` block; yields its base URL."""
+    port = _free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = start_app(db_url, env, log, port=port, **options)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_app(proc)
+
+
+@contextmanager
+def chrome(*extra_args: str, logs: Mapping[str, str] | None = None) -> Iterator:
+    """Headless Chromium (CHROME_ARGS, a fresh profile, 1920x1080 window) for the block."""
     _require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
+    for arg in (*CHROME_ARGS, "--window-size=1920,1080", *extra_args):
         options.add_argument(arg)
     profile = tempfile.mkdtemp(prefix="chrome-profile-")
     options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument("--window-size=1920,1080")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", dict(logs or {"browser": "ALL"}))
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(demo_url) -> Iterator[str]:
+    with serve_app(demo_url, {"DASHBOARD_RISK_CARRY_FORWARD_DAYS": str(CARRY_DAYS)}) as base:
+        yield base
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    with chrome() as driver:
+        yield driver
 
 
 def _viewport(driver, width: int, height: int) -> None:
@@ -283,9 +321,9 @@ def _db_counts(url: str) -> dict[str, int]:
         day = s.scalar(select(func.max(RiskScore.date)))
         bands = dict(
             s.execute(
-                select(RiskScore.band, func.count()).where(RiskScore.date == day).group_by(
-                    RiskScore.band
-                )
+                select(RiskScore.band, func.count())
+                .where(RiskScore.date == day)
+                .group_by(RiskScore.band)
             ).all()
         )
     return {"committees": committees, "orders": orders, **bands}
@@ -310,13 +348,9 @@ def _register_counts(url: str) -> dict[str, int]:
             "flagged": s.scalar(
                 select(func.count()).where(ConstructionSite.unchecked_arrivals > 0)
             ),
-            "enterprise_points": s.scalar(
-                select(func.count()).where(Enterprise.geom.is_not(None))
-            ),
+            "enterprise_points": s.scalar(select(func.count()).where(Enterprise.geom.is_not(None))),
             "shop_points": s.scalar(select(func.count()).where(Shop.geom.is_not(None))),
-            "site_points": s.scalar(
-                select(func.count()).where(ConstructionSite.geom.is_not(None))
-            ),
+            "site_points": s.scalar(select(func.count()).where(ConstructionSite.geom.is_not(None))),
         }
 
 
@@ -660,8 +694,7 @@ def _set_weight(browser, key: str, percent: str) -> None:
 
 def _text_of(browser, selector: str) -> str:
     return browser.execute_script(
-        f"const el = document.querySelector({json.dumps(selector)});"
-        "return el ? el.innerText : '';"
+        f"const el = document.querySelector({json.dumps(selector)});return el ? el.innerText : '';"
     )
 
 
@@ -701,12 +734,16 @@ def test_browser005_risk_page_explains_a_compound_and_tries_other_weights(
         "return document.querySelector('#risk-contributions .js-plotly-plot').data[1].y.length"
     )
     assert bars == 13
-    assert browser.execute_script(
-        "return document.querySelectorAll('#risk-values tbody tr').length"
-    ) == 13
-    assert browser.execute_script(
-        "return document.querySelectorAll('#risk-history .scatterlayer .point').length"
-    ) == RISK_DAYS
+    assert (
+        browser.execute_script("return document.querySelectorAll('#risk-values tbody tr').length")
+        == 13
+    )
+    assert (
+        browser.execute_script(
+            "return document.querySelectorAll('#risk-history .scatterlayer .point').length"
+        )
+        == RISK_DAYS
+    )
 
     # What if confirmed cases weighed 10 % and hotline reports 14 %?
     model = risk.load_model()
@@ -794,9 +831,7 @@ def test_browser006_a_new_crowd_count_repaints_the_heatmap_and_keeps_the_view(
                 CrowdCount.window_start == newest["start"]
             )
         ).all()
-        write_crowd_window(
-            s, newest["start"], {c: (2 * n, o) for c, n, o in rows}, at=utcnow()
-        )
+        write_crowd_window(s, newest["start"], {c: (2 * n, o) for c, n, o in rows}, at=utcnow())
     after = _crowd_codes(demo_url)
     reds = sum(1 for code in after["codes"].values() if code == 3)
     assert reds > sum(1 for code in newest["codes"].values() if code == 3)

@@ -9,15 +9,10 @@ its own) so it may stop it. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -30,12 +25,14 @@ from test_browser import (
     _severe,
     _viewport,
     _wait,
+    chrome,
+    start_app,
+    stop_app,
     write_station_days,
 )
 from test_web_support import write_crowd_day, write_risk_days
 
 from dashboard import migrate, queries, versions
-from dashboard.config import PROJECT_ROOT
 from dashboard.db import get_engine, session_scope
 from dashboard.models import DataVersion, WorkOrder, utcnow
 
@@ -61,42 +58,11 @@ class App:
 
     def start(self, **env: str) -> None:
         self.env.update(env)
-        full = {
-            **os.environ,
-            "DASHBOARD_DATABASE_URL": self.url,
-            "DASHBOARD_REFRESH_INTERVAL_S": str(TICK_S),
-            "DASHBOARD_DEMO": "false",
-            **self.env,
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={self.port})"],
-            cwd=PROJECT_ROOT,
-            env=full,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + "/api/v1/live", timeout=2) as r:
-                    json.load(r)
-                return
-            except (OSError, urllib.error.HTTPError):
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.log.seek(0)
-                    pytest.fail(
-                        "the app did not start:\n" + self.log.read().decode("utf-8", "replace")
-                    )
-                time.sleep(0.3)
+        self.proc = start_app(self.url, self.env, self.log, port=self.port)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_app(self.proc)
         self.proc = None
 
     def freeze(self) -> None:
@@ -141,28 +107,9 @@ def app_server(demo_url) -> Iterator[App]:
 
 @pytest.fixture
 def browser() -> Iterator:
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from test_browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        options.add_argument(arg)
-    profile = tempfile.mkdtemp(prefix="chrome-profile-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument("--window-size=1920,1080")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(30)
-    try:
+    with chrome() as driver:
+        driver.set_script_timeout(30)
         yield driver
-    finally:
-        driver.quit()
-        import shutil
-
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 # The wall has drawn: the work-order tile's number and the district map's fills.

@@ -14,19 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import re
-import shutil
 import struct
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.request
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -35,18 +28,16 @@ from selenium.common.exceptions import WebDriverException
 from sqlalchemy import select
 from test_browser import (
     ARTIFACTS,
-    CHROME_ARGS,
-    CHROMEDRIVER,
-    CHROMIUM,
-    _free_port,
     _require_browser,
     _viewport,
     _wait,
+    chrome,
+    serve_app,
 )
 from test_web_support import NOW, use_as_app_database, write_crowd_day, write_risk_days
 
 from dashboard import figures, migrate
-from dashboard.config import PROJECT_ROOT, Settings
+from dashboard.config import Settings
 from dashboard.db import get_engine, session_scope
 from dashboard.models import Station, utcnow
 
@@ -289,48 +280,11 @@ def offline_db(tmp_path_factory) -> Iterator[str]:
     get_engine(url).dispose()
 
 
-@contextmanager
-def _serve_app(db_url: str, **env: str) -> Iterator[str]:
-    """The app in a subprocess on a free port (as tests/test_browser.py's ``server``)."""
-    port = _free_port()
-    full_env = {
-        **os.environ,
-        "DASHBOARD_DATABASE_URL": db_url,
-        "DASHBOARD_REFRESH_INTERVAL_S": "1",
-        "DASHBOARD_DEMO": "false",
-        **env,
-    }
-    if "DASHBOARD_MAP_TILE_URL" not in env:
-        full_env.pop("DASHBOARD_MAP_TILE_URL", None)
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={port})"],
-        cwd=PROJECT_ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-                    json.load(r)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail("the app did not start:\n" + log.read().decode(errors="replace"))
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+def _serve_app(db_url: str, **env: str):
+    """The app in a subprocess on a free port (tests/test_browser.py's ``serve_app``), without an
+    inherited tile URL unless the test sets one."""
+    drop = () if "DASHBOARD_MAP_TILE_URL" in env else ("DASHBOARD_MAP_TILE_URL",)
+    return serve_app(db_url, env, drop=drop)
 
 
 def _png(size: int = 256) -> bytes:
@@ -402,26 +356,11 @@ class RequestLog:
 
 @pytest.fixture
 def offline_browser() -> Iterator:
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (*CHROME_ARGS, OFFLINE_ARG, "--window-size=1920,1080"):
-        options.add_argument(arg)
-    profile = tempfile.mkdtemp(prefix="chrome-profile-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chrome(OFFLINE_ARG, logs={"performance": "ALL", "browser": "ALL"}) as driver:
         # The browser's own start page is not the app's: its requests are not counted.
         driver.get("about:blank")
         driver.get_log("performance")
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _severe(driver) -> list[str]:

@@ -13,22 +13,13 @@ overview are tests/test_browser.py::test_browser001. Screenshots go to ``test-ar
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from test_browser import (
-    CHROME_ARGS,
-    CHROMEDRIVER,
-    CHROMIUM,
     OVERFLOW_JS,
     RISK_DAYS,
     _free_port,
@@ -37,6 +28,9 @@ from test_browser import (
     _severe,
     _viewport,
     _wait,
+    chrome,
+    start_app,
+    stop_app,
     write_station_days,
 )
 from test_web_support import write_crowd_day, write_risk_days
@@ -327,67 +321,29 @@ def server_log(tmp_path_factory) -> Path:
 def server(demo_url, server_log) -> Iterator[str]:
     """The app with the configuration's defaults for the rotation (none)."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DASHBOARD_DATABASE_URL": demo_url,
-        "DASHBOARD_REFRESH_INTERVAL_S": "1",
-        "DASHBOARD_DEMO": "false",
-        "DASHBOARD_RISK_CARRY_FORWARD_DAYS": "2",
-    }
-    for name in ("DASHBOARD_WALL_ROTATE_S", "DASHBOARD_WALL_VIEWS"):
-        env.pop(name, None)
     code = (
         "import logging; logging.basicConfig(level=logging.INFO); "
-        f"import app; app.app.run(host='127.0.0.1', port={port})"
+        "import app; app.app.run(host='127.0.0.1', port={port})"
     )
-    with server_log.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    with server_log.open("w+b") as log:
+        proc = start_app(
+            demo_url,
+            {"DASHBOARD_RISK_CARRY_FORWARD_DAYS": "2"},
+            log,
+            port=port,
+            drop=("DASHBOARD_WALL_ROTATE_S", "DASHBOARD_WALL_VIEWS"),
+            code=code,
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the app did not start:\n" + server_log.read_text(errors="replace"))
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_app(proc)
 
 
 @pytest.fixture
 def browser() -> Iterator:
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in CHROME_ARGS:
-        options.add_argument(arg)
-    profile = tempfile.mkdtemp(prefix="chrome-profile-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument("--window-size=1920,1080")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chrome() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _view(driver) -> str | None:
