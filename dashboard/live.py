@@ -20,10 +20,9 @@ import json
 import logging
 from collections.abc import Mapping
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import dash
 
 from dashboard import __version__
 from dashboard.config import PROJECT_ROOT, get_settings
@@ -41,7 +40,9 @@ BUILD_SUFFIXES = {".py", ".js", ".css", ".json", ".lock", ".yaml", ".yml", ".tom
 def code_hash(root: Path = PROJECT_ROOT) -> str:
     """A short hash of every source and asset file under ``root``, by relative path and content:
     the same in every web worker of one deployment, different after any code change."""
-    digest = hashlib.sha256(f"{__version__} dash {dash.__version__}".encode())
+    # The web stack's versions (read from the installed packages: dashboard/ never imports Dash).
+    stack = " ".join(f"{name} {metadata.version(name)}" for name in ("dash", "plotly"))
+    digest = hashlib.sha256(f"{__version__} {stack}".encode())
     for name in BUILD_SOURCES:
         top = root / name
         files = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
