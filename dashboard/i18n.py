@@ -42,10 +42,6 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "fresh.all_on_time": {"zh": "各数据源按时更新", "en": "All feeds on time"},
     "fresh.late": {"zh": "数据迟到", "en": "Late"},
     "fresh.no_data": {"zh": "暂无数据", "en": "No data yet"},
-    "fresh.disconnected": {
-        "zh": "数据库连接中断，显示的是最后一次读取的数据",
-        "en": "Database unreachable: showing the last data read",
-    },
     "fresh.never": {"zh": "从未更新", "en": "never"},
     "live.lost": {"zh": "连接中断，自 {time} 起", "en": "Connection lost since {time}"},
     "live.stale": {"zh": "数据过期", "en": "Stale"},

@@ -21,24 +21,17 @@ import pytest
 from pydantic import ValidationError
 from test_browser import (
     OVERFLOW_JS,
-    RISK_DAYS,
     _free_port,
-    _require_browser,
-    _risk_day,
     _severe,
     _viewport,
     _wait,
     chrome,
+    demo_url,  # noqa: F401 (the fixture: the same demo district as test_browser's)
     start_app,
     stop_app,
-    write_station_days,
 )
-from test_web_support import write_crowd_day, write_risk_days
 
-from dashboard import migrate
 from dashboard.config import PROJECT_ROOT, WALL_VIEWS, Settings
-from dashboard.db import get_engine, session_scope
-from dashboard.models import utcnow
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
@@ -295,30 +288,12 @@ def _wait_fitted(driver, graph_id: str, timeout: float = 30.0) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory) -> Iterator[str]:
-    _require_browser()
-    from dashboard.demo import build_demo, write_demo
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('wall_layout') / 'demo.sqlite3'}"
-    migrate.upgrade(url)
-    with session_scope(url) as session:
-        write_demo(build_demo(), session=session)
-    with session_scope(url) as session:
-        write_risk_days(session, last_day=_risk_day(), days=RISK_DAYS)
-    with session_scope(url) as session:
-        write_crowd_day(session, now=utcnow())
-    write_station_days(url)
-    yield url
-    get_engine(url).dispose()
-
-
-@pytest.fixture(scope="module")
 def server_log(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("wall_layout_log") / "server.log"
 
 
 @pytest.fixture(scope="module")
-def server(demo_url, server_log) -> Iterator[str]:
+def server(demo_url, server_log) -> Iterator[str]:  # noqa: F811 (the imported fixture)
     """The app with the configuration's defaults for the rotation (none)."""
     port = _free_port()
     code = (
